@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "sandbox/identity.h"
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp_policy.h"
+#include "sandbox/wire.h"
 
 extern char** environ;
 
@@ -28,35 +30,50 @@ void say(const char* a, const char* b = "", const char* c = "") {
   }
 }
 
-// The command child: its fds, then no privileges left, then execve.
-[[noreturn]] void become_command(const Spec& spec, char** argv, char** envp) {
-  // Move the wanted fds out of the way first, then into 0..n-1.
-  int n = spec.fds.size();
-  int moved[16];
-  for (int i = 0; i < n && i < 16; ++i) moved[i] = fcntl(spec.fds[i], F_DUPFD_CLOEXEC, 64);
-  for (int i = 0; i < n && i < 16; ++i) dup2(moved[i], i);
-  syscall(SYS_close_range, n, ~0U, 0);
-
+// The command's process, made before its command is known: everything that does not depend on
+// the command first (signals, limits, no privileges left), then it waits for argv, cwd and fds.
+[[noreturn]] void become_command(const Common& common, int launch_fd) {
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);
   for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);
+  // Until the command arrives there is nowhere to report a failure but the exit status.
+  if (caps::drop_all() != 0) _exit(126);
+  if (seccomp_policy::apply(*common.seccomp) != 0) _exit(126);
 
-  if (chdir(spec.cwd.c_str()) != 0) {
-    say("swebox: cannot change directory to ", spec.cwd.c_str(), "\n");
+  std::string body;
+  std::vector<int> fds;
+  if (!wire::recv_frame_fds(launch_fd, &body, -1, &fds)) _exit(127);  // init discarded the slot
+  Command cmd;
+  try {
+    wire::Reader r(body);
+    cmd.argv = r.strs();
+    cmd.cwd = r.str();
+  } catch (...) {
     _exit(126);
   }
-  rlimits::apply(*spec.limits, spec.memory_cgroup);
-  if (caps::drop_all() != 0) {
-    say("swebox: cannot drop capabilities\n");
+  if (cmd.argv.empty()) _exit(126);
+  // Move the passed fds out of the way first, then into 0..n-1; close everything else.
+  int n = static_cast<int>(fds.size());
+  int moved[wire::kMaxFds];
+  for (int i = 0; i < n; ++i) moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, n);
+  for (int i = 0; i < n; ++i) dup2(moved[i], i);
+  syscall(SYS_close_range, n, ~0U, 0);
+  // After the fds are in place: a low open-files limit would stop the moves above. (Limits are
+  // only ever lowered, which needs no capability.)
+  rlimits::apply(*common.limits, common.memory_cgroup);
+
+  if (chdir(cmd.cwd.c_str()) != 0) {
+    say("swebox: cannot change directory to ", cmd.cwd.c_str(), "\n");
     _exit(126);
   }
-  if (seccomp_policy::apply(*spec.seccomp) != 0) {
-    say("swebox: cannot load the seccomp filter\n");
-    _exit(126);
-  }
-  environ = envp;
-  execvp(argv[0], argv);
+  std::vector<char*> argv, envp;
+  for (auto& a : cmd.argv) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (const auto& e : common.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  environ = envp.data();
+  execvp(argv[0], argv.data());
   int e = errno;
   say("swebox: cannot run '", argv[0], "': ");
   say(strerror(e), "\n");
@@ -65,28 +82,22 @@ void say(const char* a, const char* b = "", const char* c = "") {
 
 }  // namespace
 
-Handle spawn(const Spec& spec, std::string* error) {
-  if (spec.argv.empty()) {
-    *error = "empty argv";
-    return {};
-  }
-  // Everything the children need is built before forking.
-  std::vector<char*> argv, envp;
-  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-
-  int status_pipe[2];
+Slot prepare(const Common& common, std::string* error) {
+  int status_pipe[2], launch[2];
   if (pipe2(status_pipe, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + strerror(errno);
+    return {};
+  }
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, launch) != 0) {
+    *error = std::string("socketpair: ") + strerror(errno);
+    close(status_pipe[0]);
+    close(status_pipe[1]);
     return {};
   }
   long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, nullptr, nullptr, nullptr, 0);
   if (pid < 0) {
     *error = std::string("clone of the command's keeper: ") + strerror(errno);
-    close(status_pipe[0]);
-    close(status_pipe[1]);
+    for (int fd : {status_pipe[0], status_pipe[1], launch[0], launch[1]}) close(fd);
     return {};
   }
   if (pid == 0) {
@@ -102,7 +113,13 @@ Handle spawn(const Spec& spec, std::string* error) {
       close(adj);
     }
     pid_t child = fork();
-    if (child == 0) become_command(spec, argv.data(), envp.data());
+    if (child == 0) {
+      // Keep only stdio (replaced at launch) and the launch socket while waiting.
+      int fd = launch[1];
+      syscall(SYS_close_range, 3, fd - 1, 0);
+      syscall(SYS_close_range, fd + 1, ~0U, 0);
+      become_command(common, fd);
+    }
     int report = status_pipe[1];
     // Hold nothing of init's: only the status pipe stays.
     for (int fd = 0; fd < 3; ++fd) close(fd);
@@ -123,7 +140,32 @@ Handle spawn(const Spec& spec, std::string* error) {
     _exit(0);
   }
   close(status_pipe[1]);
-  return {static_cast<pid_t>(pid), status_pipe[0]};
+  close(launch[1]);
+  return {{static_cast<pid_t>(pid), status_pipe[0]}, launch[0]};
+}
+
+bool launch(Slot& slot, const Command& command, std::string* error) {
+  if (command.argv.empty()) {
+    *error = "empty argv";
+    return false;
+  }
+  if (command.fds.size() > wire::kMaxFds) {
+    *error = "too many fds for a command";
+    return false;
+  }
+  std::string framed = wire::Writer().strs(command.argv).str(command.cwd).frame();
+  bool ok = wire::send_frame_fds(slot.launch_fd, framed, command.fds.data(), command.fds.size());
+  if (!ok) *error = std::string("the command's keeper is gone: ") + strerror(errno);
+  close(slot.launch_fd);
+  slot.launch_fd = -1;
+  return ok;
+}
+
+void discard(Slot& slot) {
+  if (slot.keeper.pid > 0) kill(slot.keeper.pid, SIGKILL);
+  for (int fd : {slot.keeper.status_fd, slot.launch_fd})
+    if (fd >= 0) close(fd);
+  slot = Slot{};
 }
 
 }  // namespace swebox::sandbox::keeper

@@ -2,6 +2,11 @@
 // init for each exec and for each shell session. Killing the keeper kills everything the command
 // started, setsid'd or double-forked daemons included, because a pid namespace dies with its
 // first process. The keeper reports the command's wait status, then exits.
+//
+// Keepers are made ahead of their commands ("slots"): the namespace clone, the /proc mount, the
+// fork of the command's process, dropping its capabilities and loading its seccomp filter all
+// happen before the command is known. The slot's command process then waits for argv, cwd and
+// fds, and only chdir + execve remain when a command arrives.
 #pragma once
 
 #include <linux/filter.h>
@@ -13,14 +18,18 @@
 
 namespace swebox::sandbox::keeper {
 
-struct Spec {
-  std::vector<std::string> argv;
+// What every command of one sandbox shares.
+struct Common {
   std::vector<std::string> env;  // "NAME=value"
-  std::string cwd;
-  std::vector<int> fds;          // become fds 0, 1, 2, ... of the command
   const Limits* limits = nullptr;
   bool memory_cgroup = false;
   const std::vector<sock_filter>* seccomp = nullptr;
+};
+
+struct Command {
+  std::vector<std::string> argv;
+  std::string cwd;
+  std::vector<int> fds;  // become fds 0, 1, 2, ... of the command (at most 8)
 };
 
 struct Handle {
@@ -28,7 +37,20 @@ struct Handle {
   int status_fd = -1;  // readable once the command ended: its wait status (int)
 };
 
-// Init side. Returns the handle or pid -1 with *error set.
-Handle spawn(const Spec& spec, std::string* error);
+// A keeper waiting for its command.
+struct Slot {
+  Handle keeper;
+  int launch_fd = -1;  // where the command goes
+};
+
+// Init side. Returns the slot, or one with pid -1 and *error set. `common` must outlive it.
+Slot prepare(const Common& common, std::string* error);
+
+// Init side: hands the command to the slot, which becomes the command's keeper. Returns false
+// (with *error) when the slot's processes are gone; the caller then discards it.
+bool launch(Slot& slot, const Command& command, std::string* error);
+
+// Init side: kills an unused slot and closes its fds (the caller reaps the keeper).
+void discard(Slot& slot);
 
 }  // namespace swebox::sandbox::keeper

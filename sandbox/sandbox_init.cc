@@ -150,7 +150,12 @@ std::string seconds(double s) {
 
 class Init {
  public:
-  explicit Init(const Setup& s) : s_(s), cfg_(*s.config), env_(command_environment(cfg_)) {}
+  explicit Init(const Setup& s) : s_(s), cfg_(*s.config) {
+    common_.env = command_environment(cfg_);
+    common_.limits = &cfg_.limits;
+    common_.memory_cgroup = s.memory_cgroup;
+    common_.seccomp = s.seccomp;
+  }
 
   [[noreturn]] void run() {
     root_fd_ = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -160,12 +165,14 @@ class Init {
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     signal(SIGPIPE, SIG_IGN);
     sigchld_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    prepare_slot();
     for (;;) loop_once();
   }
 
  private:
   // --- the loop -------------------------------------------------------------------------------
   void loop_once() {
+    if (want_slot_ && slot_.keeper.pid < 0 && !resetting_) prepare_slot();
     std::vector<pollfd> fds;
     std::vector<std::function<void(short)>> on;
     auto watch = [&](int fd, short events, std::function<void(short)> f) {
@@ -215,6 +222,13 @@ class Init {
       if (pid == session_.keeper.pid) session_.reaped = true;
       for (auto& [id, job] : execs_)
         if (job->keeper.pid == pid) job->keeper_reaped = true;
+      if (pid == slot_.keeper.pid) {
+        // The waiting keeper died unused (e.g. no pid left for its command's process): make the
+        // next one only when a command needs it, so that a full pids cgroup is not hammered.
+        slot_.keeper.pid = -1;
+        keeper::discard(slot_);
+        want_slot_ = false;
+      }
     }
   }
 
@@ -400,10 +414,9 @@ class Init {
     } else {
       devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
-    keeper::Spec spec{argv, env_, resolve_cwd(cwd), {}, &cfg_.limits, s_.memory_cgroup, s_.seccomp};
-    spec.fds = {in[0] >= 0 ? in[0] : devnull, out[1], merge ? out[1] : err[1]};
+    keeper::Command cmd{argv, resolve_cwd(cwd), {in[0] >= 0 ? in[0] : devnull, out[1], merge ? out[1] : err[1]}};
     std::string error;
-    j->keeper = keeper::spawn(spec, &error);
+    j->keeper = start_command(cmd, &error);
     for (int fd : {in[0], out[1], err[1], devnull})
       if (fd >= 0) close(fd);
     j->out.fd = out[0];
@@ -421,6 +434,30 @@ class Init {
     execs_[id] = std::move(j);
   }
 
+  // --- keepers --------------------------------------------------------------------------------
+  // The next command's keeper is made while init is idle (see keeper.h), so a command costs
+  // only its own execve when it arrives.
+  void prepare_slot() {
+    std::string error;
+    slot_ = keeper::prepare(common_, &error);
+    want_slot_ = slot_.keeper.pid > 0;
+  }
+
+  keeper::Handle start_command(const keeper::Command& cmd, std::string* error) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (slot_.keeper.pid < 0) slot_ = keeper::prepare(common_, error);
+      if (slot_.keeper.pid < 0) return {};
+      keeper::Slot slot = slot_;
+      slot_ = keeper::Slot{};
+      if (keeper::launch(slot, cmd, error)) {
+        want_slot_ = true;
+        return slot.keeper;
+      }
+      keeper::discard(slot);
+    }
+    return {};
+  }
+
   // --- the session ----------------------------------------------------------------------------
   bool ensure_session(std::string* error) {
     if (session_.keeper.pid > 0) return true;
@@ -429,15 +466,11 @@ class Init {
     pipe2(status, O_CLOEXEC);
     pipe2(out, O_CLOEXEC);
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    keeper::Spec spec{{"/bin/bash", "--noprofile", "--norc", "-c", kSessionLoop},
-                      env_,
-                      cfg_.workspace_mount,
-                      {devnull, out[1], out[1], cmd[0], status[1]},
-                      &cfg_.limits,
-                      s_.memory_cgroup,
-                      s_.seccomp};
+    keeper::Command command{{"/bin/bash", "--noprofile", "--norc", "-c", kSessionLoop},
+                            cfg_.workspace_mount,
+                            {devnull, out[1], out[1], cmd[0], status[1]}};
     session_ = Session{};
-    session_.keeper = keeper::spawn(spec, error);
+    session_.keeper = start_command(command, error);
     for (int fd : {devnull, out[1], cmd[0], status[1]}) close(fd);
     if (session_.keeper.pid < 0) {
       for (int fd : {cmd[1], status[0], out[0]}) close(fd);
@@ -670,6 +703,8 @@ class Init {
     }
     resetting_ = true;
     finish_done_jobs();
+    // A waiting keeper's mount namespace holds the old workspace.
+    keeper::discard(slot_);
     std::string e = mounts::reset_workspace(*s_.plan);
     resetting_ = false;
     // Commands queued behind the killed one run in a fresh session on the fresh workspace.
@@ -679,7 +714,9 @@ class Init {
 
   const Setup& s_;
   const Config& cfg_;
-  std::vector<std::string> env_;
+  keeper::Common common_;
+  keeper::Slot slot_;
+  bool want_slot_ = true;
   int root_fd_ = -1;
   int sigchld_fd_ = -1;
   uint64_t next_id_ = 1;

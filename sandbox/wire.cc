@@ -5,25 +5,31 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <vector>
 
 namespace swebox::sandbox::wire {
 
 bool send_frame(int fd, const std::string& framed, int pass_fd) {
+  return pass_fd >= 0 ? send_frame_fds(fd, framed, &pass_fd, 1) : send_frame_fds(fd, framed, nullptr, 0);
+}
+
+bool send_frame_fds(int fd, const std::string& framed, const int* fds, size_t nfds) {
   size_t off = 0;
-  if (pass_fd >= 0) {
-    // The fd rides with the first byte.
-    char control[CMSG_SPACE(sizeof(int))] = {};
+  if (nfds > kMaxFds) return false;
+  if (nfds) {
+    // The fds ride with the first byte.
+    char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
     iovec iov{const_cast<char*>(framed.data()), framed.size()};
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
     ssize_t n;
     do n = sendmsg(fd, &msg, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
@@ -64,6 +70,17 @@ bool wait_readable(int fd, std::chrono::steady_clock::time_point deadline, bool 
 
 bool recv_frame(int fd, std::string* body, int timeout_ms, int* fd_out) {
   if (fd_out) *fd_out = -1;
+  std::vector<int> fds;
+  bool ok = recv_frame_fds(fd, body, timeout_ms, &fds);
+  // Only the first passed fd is wanted here.
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (i == 0 && fd_out) *fd_out = fds[i];
+    else close(fds[i]);
+  }
+  return ok;
+}
+
+bool recv_frame_fds(int fd, std::string* body, int timeout_ms, std::vector<int>* fds) {
   bool forever = timeout_ms < 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(forever ? 0 : timeout_ms);
   uint32_t len = 0;
@@ -71,7 +88,7 @@ bool recv_frame(int fd, std::string* body, int timeout_ms, int* fd_out) {
   char* hdr = reinterpret_cast<char*>(&len);
   while (got < sizeof len) {
     if (!wait_readable(fd, deadline, forever)) return false;
-    char control[CMSG_SPACE(sizeof(int))] = {};
+    char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
     iovec iov{hdr + got, sizeof len - got};
     msghdr msg{};
     msg.msg_iov = &iov;
@@ -83,10 +100,12 @@ bool recv_frame(int fd, std::string* body, int timeout_ms, int* fd_out) {
     if (n <= 0) return false;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-        int passed;
-        std::memcpy(&passed, CMSG_DATA(c), sizeof(int));
-        if (fd_out && *fd_out < 0) *fd_out = passed;
-        else close(passed);
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+          int passed;
+          std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+          fds->push_back(passed);
+        }
       }
     }
     got += n;

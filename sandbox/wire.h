@@ -87,6 +87,10 @@ class Reader {
 bool send_frame(int fd, const std::string& framed, int pass_fd = -1);
 // Reads one framed message; timeout_ms < 0 waits forever. *fd_out receives a passed fd, if any.
 bool recv_frame(int fd, std::string* body, int timeout_ms = -1, int* fd_out = nullptr);
+// The same with up to kMaxFds fds passed (received ones are appended to *fds, close-on-exec).
+inline constexpr size_t kMaxFds = 8;
+bool send_frame_fds(int fd, const std::string& framed, const int* fds, size_t nfds);
+bool recv_frame_fds(int fd, std::string* body, int timeout_ms, std::vector<int>* fds);
 
 // Request kinds sent to a sandbox's init.
 enum Kind : uint64_t { kRun = 1, kExec, kReadFile, kWriteFile, kListDir, kExists, kReset, kPing };

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <deque>
 #include <map>
@@ -11,6 +12,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,12 +21,14 @@
 #include <unistd.h>
 
 #include "sandbox/cgroup.h"
+#include "sandbox/cleaner.h"
 #include "sandbox/identity.h"
 #include "sandbox/mounts.h"
 #include "sandbox/network.h"
 #include "sandbox/sandbox_init.h"
 #include "sandbox/seccomp_policy.h"
 #include "sandbox/wire.h"
+
 
 namespace swebox::sandbox::zygote {
 
@@ -122,6 +126,7 @@ class Zygote {
     sigaddset(&mask, SIGCHLD);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     sigchld_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    cleaner_fd_ = cleaner::start();
     try {
       seccomp_policy::program();
     } catch (const std::exception& e) {
@@ -283,6 +288,7 @@ class Zygote {
       close(go[1]);
       close(host_fd_);
       close(sigchld_fd_);
+      if (cleaner_fd_ >= 0) close(cleaner_fd_);
       for (auto& [oid, other] : records_)
         if (other.group.oom_events_fd >= 0) close(other.group.oom_events_fd);
       child(c, plan, rec.group, ctl[1], ready[1], go[0]);
@@ -334,6 +340,21 @@ class Zygote {
     return "";
   }
 
+  // Renames the spare's state dir to a fresh mkdtemp-style name. (mkdtemp + rename would replace
+  // an empty dir, which costs an rmdir: milliseconds on a discard-mounted ext4.) "" on failure.
+  static std::string rename_to_unique(const std::string& from) {
+    static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      uint64_t r = 0;
+      if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r) r = (uint64_t(getpid()) << 32) ^ attempt ^ uint64_t(time(nullptr));
+      std::string to = temp_base() + "/swebox-sandbox-";
+      for (int i = 0; i < 6; ++i, r /= 62) to += kChars[r % 62];
+      if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return to;
+      if (errno != EEXIST) return "";
+    }
+    return "";
+  }
+
   std::string name_for(uint64_t id) const { return "swebox-" + std::to_string(getpid()) + "-" + std::to_string(id); }
   std::string spare_dir() const { return temp_base() + "/swebox-sandbox-spare-" + std::to_string(getpid()); }
   static std::string temp_base() {
@@ -364,13 +385,11 @@ class Zygote {
         if (rename(dir.c_str(), renamed.c_str()) == 0) dir = renamed;
         else pool_broken_ = true;
       }
-      std::string fresh = temp_base() + "/swebox-sandbox-XXXXXX";
-      if (mkdtemp(fresh.data()) && rename(built.rec.state_dir.c_str(), fresh.c_str()) == 0) {
+      if (std::string fresh = rename_to_unique(built.rec.state_dir); !fresh.empty()) {
         built.rec.state_dir = fresh;
         built.upper = fresh + "/upper";
       } else {
         pool_broken_ = true;
-        if (fresh.find("XXXXXX") == std::string::npos) rmdir(fresh.c_str());
       }
     } else if (std::string e = build(c, name_for(id), "", &built); !e.empty()) {
       return fail(reply, e);
@@ -445,12 +464,7 @@ class Zygote {
     cgroup::remove(rec.group);
     if (rec.temp_state && !rec.state_dir.empty()) {
       if (rec.tmpfs_mounted) umount2(rec.state_dir.c_str(), MNT_DETACH);
-      int fd = open(rec.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd >= 0) {
-        mounts::remove_contents(fd);
-        close(fd);
-      }
-      rmdir(rec.state_dir.c_str());
+      cleaner::remove(cleaner_fd_, rec.state_dir);
     } else if (!rec.state_dir.empty()) {
       // A caller's state dir keeps upper/ (the changes); work/ is overlay scratch.
       std::string work = rec.state_dir + "/work";
@@ -485,6 +499,7 @@ class Zygote {
 
   int host_fd_;
   int sigchld_fd_ = -1;
+  int cleaner_fd_ = -1;
   uint64_t next_id_ = 1;
   std::map<uint64_t, Record> records_;
   std::deque<Record> dying_;  // killed, waiting for the rest of their teardown
