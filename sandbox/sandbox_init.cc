@@ -165,14 +165,12 @@ class Init {
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     signal(SIGPIPE, SIG_IGN);
     sigchld_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    prepare_slot();
     for (;;) loop_once();
   }
 
  private:
   // --- the loop -------------------------------------------------------------------------------
   void loop_once() {
-    if (want_slot_ && slot_.keeper.pid < 0 && !resetting_) prepare_slot();
     std::vector<pollfd> fds;
     std::vector<std::function<void(short)>> on;
     auto watch = [&](int fd, short events, std::function<void(short)> f) {
@@ -203,6 +201,16 @@ class Init {
     for (auto& [id, job] : execs_) consider(job.get());
     consider(current_.get());
 
+    // The next command's keeper is made when init has nothing else to do: no command running
+    // (a short one would compete with it for the CPU), nothing to answer, nothing arriving.
+    bool idle = execs_.empty() && !current_ && pending_.empty() && outbox_.empty();
+    if (idle && want_slot_ && slot_.keeper.pid < 0 && !resetting_) {
+      int ready = poll(fds.data(), fds.size(), 0);
+      if (ready == 0) {
+        prepare_slot();
+        return;
+      }
+    }
     int n = poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0 && errno != EINTR) _exit(1);
     for (size_t i = 0; i < fds.size() && n > 0; ++i)

