@@ -5,24 +5,53 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
+#include <mutex>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
 namespace swebox::sandbox::cgroup {
 
+namespace {
+
+// Where each controller lives, looked up once per process: reading mountinfo and the cgroup
+// files for every sandbox costs more than making its cgroups.
+struct Place {
+  bool v2 = false;
+  std::string base;  // the hierarchy's dir of our own cgroup; "" when the controller is missing
+};
+
+const std::map<std::string, Place>& places() {
+  static std::mutex mu;
+  static std::map<std::string, Place> cache;
+  std::lock_guard lock(mu);
+  if (!cache.empty()) return cache;
+  std::string v2_base = v2::own_dir();
+  for (const std::string controller : {"memory", "pids", "cpu"}) {
+    Place p;
+    // v2 first: it is where the kernel is going; v1 where the controller lives there.
+    if (!v2_base.empty() && read_text(v2_base + "/cgroup.controllers").find(controller) != std::string::npos &&
+        v2::enable_controller(v2_base, controller)) {
+      p = {true, v2_base};
+    } else {
+      p = {false, v1::own_dir(controller)};
+    }
+    cache[controller] = p;
+  }
+  return cache;
+}
+
+}  // namespace
+
 Group create(const std::string& name, const Limits& limits, std::string* note) {
   Group g;
   std::vector<std::string> missing;
-  std::string v2_base = v2::own_dir();
   std::string v2_dir;
-  auto in_v2 = [&](const std::string& controller) -> std::string {
-    if (v2_base.empty()) return "";
-    std::string avail = read_text(v2_base + "/cgroup.controllers");
-    if (avail.find(controller) == std::string::npos) return "";
-    if (!v2::enable_controller(v2_base, controller)) return "";
+  auto in_v2 = [&](const Place& place) -> std::string {
+    if (!place.v2) return "";
     if (v2_dir.empty()) {
-      std::string dir = v2_base + "/" + name;
+      std::string dir = place.base + "/" + name;
       if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return "";
       v2_dir = dir;
       g.dirs.push_back(dir);
@@ -31,16 +60,16 @@ Group create(const std::string& name, const Limits& limits, std::string* note) {
   };
   for (const std::string controller : {"memory", "pids", "cpu"}) {
     bool ok = false;
-    // v2 first: it is where the kernel is going; v1 where the controller lives there.
-    std::string dir = in_v2(controller);
+    const Place& place = places().at(controller);
+    std::string dir = in_v2(place);
     if (!dir.empty()) {
       ok = v2::set_limits(dir, controller, limits);
       if (ok && controller == "memory") {
         g.oom_events_fd = open(v2::oom_events_file(dir).c_str(), O_RDONLY | O_CLOEXEC);
       }
     } else {
-      std::string base = v1::own_dir(controller);
-      if (!base.empty()) {
+      const std::string& base = place.base;
+      if (!place.v2 && !base.empty()) {
         dir = base + "/" + name;
         if (mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) {
           g.dirs.push_back(dir);

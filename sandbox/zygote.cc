@@ -1,12 +1,15 @@
 #include "sandbox/zygote.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
 #include <deque>
 #include <map>
+#include <vector>
 #include <mutex>
 #include <poll.h>
 #include <sched.h>
@@ -133,10 +136,24 @@ class Zygote {
       seccomp_error_ = e.what();
     }
     for (;;) {
-      pollfd fds[2] = {{host_fd_, POLLIN, 0}, {sigchld_fd_, POLLIN, 0}};
-      int n = poll(fds, 2, -1);
+      std::vector<pollfd> fds = {{host_fd_, POLLIN, 0}, {sigchld_fd_, POLLIN, 0}};
+      int timeout_ms = -1;
+      auto now = Clock::now();
+      for (const auto& b : building_) {
+        fds.push_back({b.ready_fd, POLLIN, 0});
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(b.deadline - now).count() + 1;
+        ms = std::max<long long>(ms, 0);
+        if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
+      }
+      int n = poll(fds.data(), fds.size(), timeout_ms);
       if (n < 0 && errno != EINTR) break;
       if (fds[1].revents) reap();
+      // Sandboxes whose set-up ended (or ran out of time); collected first, as finishing one
+      // may start another build.
+      std::vector<int> ended;
+      for (size_t i = 2; i < fds.size(); ++i)
+        if (fds[i].revents || Clock::now() >= building_[i - 2].deadline) ended.push_back(fds[i].fd);
+      for (int fd : ended) finish_build(fd);
       if (fds[0].revents) {
         std::string body;
         int reply = -1;
@@ -148,12 +165,14 @@ class Zygote {
           if (kind == kCreate) {
             std::string key = body.substr(sizeof(uint64_t));  // the config's bytes
             create(get_config(r), key, reply);
+          } else if (kind == kDestroy) {
+            destroy(r.u64(), reply);
+          } else {
+            close(reply);
           }
-          else if (kind == kDestroy) destroy(r.u64(), reply);
         } catch (const std::exception& e) {
-          wire::send_frame(reply, wire::Writer().u64(0).str(std::string("zygote: ") + e.what()).frame());
+          fail(reply, std::string("zygote: ") + e.what());
         }
-        close(reply);
       }
     }
     // The host is gone: kill every sandbox at once, then clean up after each.
@@ -161,11 +180,30 @@ class Zygote {
       if (!rec.reaped) kill(rec.pid, SIGKILL);
     for (auto& [id, rec] : records_) teardown(rec);
     for (auto& rec : dying_) teardown(rec);
-    if (spare_.valid) teardown(spare_.rec);
+    for (auto& b : building_) teardown(b.rec);
+    for (auto& b : spares_) teardown(b.rec);
     _exit(0);
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+
+  // A sandbox being made: its child works through its set-up (cgroups, mounts, init's first
+  // keeper) while the zygote serves other requests, so many can be made at once.
+  struct Building {
+    Config config;
+    std::string key;
+    Record rec;
+    int host_ctl = -1;    // the host's end of init's control socket, handed over when done
+    int ready_fd = -1;    // the child reports "R" (ready) or "E<why>" here
+    std::string upper, note;
+    bool spare = false;   // made ahead of a request, under spare names
+    int reply = -1;       // the create request waiting for it (-1: none yet)
+    uint64_t id = 0;      // the id it is handed out as, once a request waits for it
+    bool refill = false;  // its request repeated the one before: make a spare when handing out
+    Clock::time_point deadline;
+  };
+
   void reap() {
     signalfd_siginfo info;
     while (read(sigchld_fd_, &info, sizeof info) > 0) {
@@ -177,7 +215,10 @@ class Zygote {
         if (rec.pid == pid) rec.reaped = true;
       for (auto& rec : dying_)
         if (rec.pid == pid) rec.reaped = true;
-      if (spare_.rec.pid == pid) spare_.rec.reaped = true;
+      for (auto& b : building_)
+        if (b.rec.pid == pid) b.rec.reaped = true;
+      for (auto& b : spares_)
+        if (b.rec.pid == pid) b.rec.reaped = true;
     }
     // A killed sandbox whose init is reaped has no process left: its cgroups and dirs can go.
     for (auto it = dying_.begin(); it != dying_.end();) {
@@ -190,7 +231,10 @@ class Zygote {
     }
   }
 
-  void fail(int reply, const std::string& why) { wire::send_frame(reply, wire::Writer().u64(0).str(why).frame()); }
+  void fail(int reply, const std::string& why) {
+    wire::send_frame(reply, wire::Writer().u64(0).str(why).frame());
+    close(reply);
+  }
 
   // The host dir holding upper/ and work/ (and empty/ when the workspace has no lower).
   std::string prepare_state(const Config& c, Record& rec, const std::string& spare_name, std::string* error) {
@@ -199,7 +243,7 @@ class Zygote {
     if (c.state_dir.empty()) {
       std::string templ = temp_base() + "/swebox-sandbox-XXXXXX";
       if (!spare_name.empty()) {
-        // A spare's dir has a fixed name (renamed when handed out): see Spare.
+        // A spare's dir has a fixed name (renamed when handed out): see spares_.
         templ = spare_name;
         int fd = open(templ.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd >= 0) {  // left by a spare that failed: start clean
@@ -245,25 +289,37 @@ class Zygote {
     return rec.state_dir + "/upper";
   }
 
-  // A sandbox made and ready, not yet handed to the host.
-  struct Built {
-    Record rec;
-    int host_ctl = -1;
-    std::string upper, note;
-  };
-
-  // Makes a sandbox named `name` (cgroups; the temp state dir too when spare_dir is given).
-  // Returns "" or what failed (everything made is torn down then).
-  std::string build(const Config& c, const std::string& name, const std::string& spare_dir, Built* out) {
-    Record rec;
+  // Starts making a sandbox named `name` (under spare names when `spare`): state dir, cgroups,
+  // the child in its new namespaces with its id maps written. The child does the rest on its
+  // own; finish_build() takes over when it reports. Returns "" or what failed (everything made
+  // is torn down then).
+  std::string start_build(const Config& c, const std::string& key, const std::string& name, bool spare,
+                          Building* out) {
+    Building b;
+    b.config = c;
+    b.key = key;
+    b.spare = spare;
     std::string error;
-    std::string upper = prepare_state(c, rec, spare_dir, &error);
-    if (upper.empty()) {
-      teardown(rec);
+    b.upper = prepare_state(c, b.rec, spare ? spare_dir(name) : "", &error);
+    if (b.upper.empty()) {
+      teardown(b.rec);
       return error;
     }
-    std::string note;
-    rec.group = cgroup::create(name, c.limits, &note);
+    b.rec.group = cgroup::create(name, c.limits, &b.note);
+    // The child moves itself into its cgroups through these (opened here, as root): moving a
+    // process between cgroups waits for an RCU grace period per hierarchy (milliseconds), which
+    // then holds up only that child, not the zygote.
+    std::vector<int> procs;
+    for (const auto& dir : b.rec.group.dirs) {
+      int fd = open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) {
+        error = errno_text("opening " + dir + "/cgroup.procs");
+        for (int p : procs) close(p);
+        teardown(b.rec);
+        return "sandbox setup failed: cannot move the sandbox into its cgroups: " + error;
+      }
+      procs.push_back(fd);
+    }
 
     // What the child mounts (it opens the paths itself: see mounts::open_sources).
     mounts::Plan plan;
@@ -272,9 +328,9 @@ class Zygote {
     plan.workspace_mount = c.workspace_mount;
     plan.tmp_bytes = c.limits.tmp_bytes;
     plan.lower_paths = c.workspace_lowers;
-    if (plan.lower_paths.empty()) plan.lower_paths.push_back(rec.state_dir + "/empty");
-    plan.state_path = rec.state_dir;
-    for (const auto& b : c.binds) plan.binds.push_back({-1, b.host_path, b.sandbox_path, b.writable});
+    if (plan.lower_paths.empty()) plan.lower_paths.push_back(b.rec.state_dir + "/empty");
+    plan.state_path = b.rec.state_dir;
+    for (const auto& bind : c.binds) plan.binds.push_back({-1, bind.host_path, bind.sandbox_path, bind.writable});
 
     int ctl[2], ready[2], go[2];
     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl);
@@ -283,16 +339,15 @@ class Zygote {
     const int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
     long pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
     if (pid == 0) {
-      close(ctl[0]);
-      close(ready[0]);
-      close(go[1]);
-      close(host_fd_);
-      close(sigchld_fd_);
-      if (cleaner_fd_ >= 0) close(cleaner_fd_);
-      for (auto& [oid, other] : records_)
-        if (other.group.oom_events_fd >= 0) close(other.group.oom_events_fd);
-      child(c, plan, rec.group, ctl[1], ready[1], go[0]);
+      // Nothing of the zygote's stays open in the sandbox (other sandboxes' control sockets
+      // above all: a copy held here would keep their init alive past the host's close).
+      std::vector<int> keep = procs;
+      for (int fd : {ctl[1], ready[1], go[0], b.rec.group.oom_events_fd})
+        if (fd >= 0) keep.push_back(fd);
+      close_all_but(keep);
+      child(c, plan, b.rec.group, procs, ctl[1], ready[1], go[0]);
     }
+    for (int fd : procs) close(fd);
     close(ctl[1]);
     close(ready[1]);
     close(go[0]);
@@ -300,47 +355,117 @@ class Zygote {
       close(ctl[0]);
       close(ready[0]);
       close(go[1]);
-      teardown(rec);
+      teardown(b.rec);
       return errno_text("clone into new namespaces (user namespaces may be disabled: "
                         "see /proc/sys/user/max_user_namespaces)");
     }
-    rec.pid = pid;
+    b.rec.pid = pid;
     std::string e = user_ns::write_id_maps(pid);
-    // "m": the maps are there, build the filesystem; "c": you are in your cgroups. Moving a
-    // process between cgroups waits for an RCU grace period per hierarchy (milliseconds), so it
-    // overlaps with the child's work.
+    // "m": the maps are there; go on.
     if (e.empty() && write(go[1], "m", 1) != 1) e = "the sandbox died while starting";
-    if (e.empty() && !rec.group.dirs.empty() && !cgroup::attach(rec.group, pid))
-      e = "cannot move the sandbox into its cgroups";
-    if (e.empty() && write(go[1], "c", 1) != 1) e = "the sandbox died while starting";
     close(go[1]);
-    if (e.empty()) {
-      // The child reports "" (ready) or what failed.
-      std::string msg;
-      pollfd p{ready[0], POLLIN, 0};
-      if (poll(&p, 1, 20000) <= 0) {
-        e = "the sandbox did not start within 20 s";
-      } else {
-        char buf[1024];
-        ssize_t n = read(ready[0], buf, sizeof buf);
-        if (n <= 0) e = "the sandbox died while starting";
-        else if (n > 1 || buf[0] != 'R') e = std::string(buf + 1, n - 1);
-      }
-    }
-    close(ready[0]);
     if (!e.empty()) {
       close(ctl[0]);
-      teardown(rec);
+      close(ready[0]);
+      teardown(b.rec);
       return "sandbox setup failed: " + e;
     }
-    out->rec = rec;
-    out->host_ctl = ctl[0];
-    out->upper = upper;
-    out->note = note;
+    b.host_ctl = ctl[0];
+    b.ready_fd = ready[0];
+    b.deadline = Clock::now() + std::chrono::seconds(20);
+    *out = std::move(b);
     return "";
   }
 
-  // Renames the spare's state dir to a fresh mkdtemp-style name. (mkdtemp + rename would replace
+  static void close_all_but(std::vector<int> keep) {
+    keep.push_back(0);
+    keep.push_back(1);
+    keep.push_back(2);
+    std::sort(keep.begin(), keep.end());
+    int from = 0;
+    for (int fd : keep) {
+      if (fd > from) syscall(SYS_close_range, from, fd - 1, 0);
+      from = std::max(from, fd + 1);
+    }
+    syscall(SYS_close_range, from, ~0U, 0);
+  }
+
+  // The child reported (or ran out of time): the sandbox is ready, or torn down.
+  void finish_build(int ready_fd) {
+    auto it = std::find_if(building_.begin(), building_.end(), [&](const Building& b) { return b.ready_fd == ready_fd; });
+    if (it == building_.end()) return;
+    Building b = std::move(*it);
+    building_.erase(it);
+    std::string e;
+    pollfd p{b.ready_fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) {
+      e = "the sandbox did not start within 20 s";
+    } else {
+      char buf[1024];
+      ssize_t n = read(b.ready_fd, buf, sizeof buf);
+      if (n <= 0) e = "the sandbox died while starting";
+      else if (n > 1 || buf[0] != 'R') e = std::string(buf + 1, n - 1);
+    }
+    close(b.ready_fd);
+    b.ready_fd = -1;
+    if (!e.empty()) {
+      close(b.host_ctl);
+      teardown(b.rec);
+      if (b.reply >= 0) fail(b.reply, "sandbox setup failed: " + e);
+      return;
+    }
+    if (b.reply >= 0) {
+      hand_out(b);
+    } else {
+      spares_.push_back(std::move(b));
+    }
+  }
+
+  // Gives the ready sandbox `b` to the request waiting for it (b.reply, as b.id).
+  void hand_out(Building& b) {
+    if (b.spare) {
+      // Rename it from its spare names to its own. If a rename fails, the spare names stay
+      // taken: make no more spares.
+      for (auto& dir : b.rec.group.dirs) {
+        std::string renamed = dir.substr(0, dir.rfind('/') + 1) + name_for(b.id);
+        if (rename(dir.c_str(), renamed.c_str()) == 0) dir = renamed;
+        else pool_broken_ = true;
+      }
+      if (std::string fresh = rename_to_unique(b.rec.state_dir); !fresh.empty()) {
+        b.rec.state_dir = fresh;
+        b.upper = fresh + "/upper";
+      } else {
+        pool_broken_ = true;
+      }
+    }
+    records_[b.id] = b.rec;
+    wire::Writer w;
+    w.u64(1).u64(b.id).u64(b.rec.pid).str(b.upper).str(b.note);
+    wire::send_frame(b.reply, w.frame(), b.host_ctl);
+    close(b.host_ctl);
+    close(b.reply);
+    b.reply = -1;
+    // The next create with the same config is likely (a benchmark, a batch of episodes of one
+    // task): make its sandbox now, while the host is busy with this one.
+    if (b.refill && poolable(b.config) && b.key == last_key_) make_spare(b.config, b.key);
+  }
+
+  bool poolable(const Config& c) const {
+    // A tmpfs-backed state dir is a mount point, which cannot be renamed when handed out.
+    return c.state_dir.empty() && c.limits.workspace_bytes == 0 && !pool_broken_;
+  }
+
+  // One spare per config at most, ready or being made.
+  void make_spare(const Config& c, const std::string& key) {
+    for (const auto& b : spares_)
+      if (b.key == key) return;
+    for (const auto& b : building_)
+      if (b.spare && b.reply < 0 && b.key == key) return;
+    Building b;
+    if (start_build(c, key, spare_name(), true, &b).empty()) building_.push_back(std::move(b));
+  }
+
+  // Renames a spare's state dir to a fresh mkdtemp-style name. (mkdtemp + rename would replace
   // an empty dir, which costs an rmdir: milliseconds on a discard-mounted ext4.) "" on failure.
   static std::string rename_to_unique(const std::string& from) {
     static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -356,7 +481,10 @@ class Zygote {
   }
 
   std::string name_for(uint64_t id) const { return "swebox-" + std::to_string(getpid()) + "-" + std::to_string(id); }
-  std::string spare_dir() const { return temp_base() + "/swebox-sandbox-spare-" + std::to_string(getpid()); }
+  // Spares are named apart ("...spare"), so that an idle zygote's one live spare is told from
+  // a leak.
+  std::string spare_name() { return "swebox-" + std::to_string(getpid()) + "-" + std::to_string(++spares_made_) + "spare"; }
+  std::string spare_dir(const std::string& name) const { return temp_base() + "/swebox-sandbox-" + name; }
   static std::string temp_base() {
     const char* tmp = getenv("TMPDIR");
     return tmp && *tmp ? tmp : "/tmp";
@@ -366,56 +494,46 @@ class Zygote {
     if (!seccomp_error_.empty()) return fail(reply, seccomp_error_);
     if (std::string e = validate(c); !e.empty()) return fail(reply, e);
     uint64_t id = next_id_++;
-    Built built;
-    // A tmpfs-backed state dir is a mount point, which cannot be renamed when handed out.
-    bool poolable = c.state_dir.empty() && c.limits.workspace_bytes == 0 && !pool_broken_;
-    if (spare_.valid && (spare_.key != key || spare_.rec.reaped)) {
-      spare_.valid = false;
-      close(spare_.built.host_ctl);
-      spare_.built.rec.reaped = spare_.rec.reaped;
-      retire(spare_.built.rec);
-    }
-    if (spare_.valid) {
-      // Hand out the spare under this sandbox's own names.
-      built = spare_.built;
-      spare_.valid = false;
-      // If a rename fails, the spare names stay taken: never make another spare.
-      for (auto& dir : built.rec.group.dirs) {
-        std::string renamed = dir.substr(0, dir.rfind('/') + 1) + name_for(id);
-        if (rename(dir.c_str(), renamed.c_str()) == 0) dir = renamed;
-        else pool_broken_ = true;
+    // Spares made for another config are not wanted any more.
+    for (auto it = spares_.begin(); it != spares_.end();) {
+      if (it->key == key && !it->rec.reaped) {
+        ++it;
+        continue;
       }
-      if (std::string fresh = rename_to_unique(built.rec.state_dir); !fresh.empty()) {
-        built.rec.state_dir = fresh;
-        built.upper = fresh + "/upper";
-      } else {
-        pool_broken_ = true;
-      }
-    } else if (std::string e = build(c, name_for(id), "", &built); !e.empty()) {
-      return fail(reply, e);
+      close(it->host_ctl);
+      retire(it->rec);
+      it = spares_.erase(it);
     }
-    records_[id] = built.rec;
-    wire::Writer w;
-    w.u64(1).u64(id).u64(built.rec.pid).str(built.upper).str(built.note);
-    wire::send_frame(reply, w.frame(), built.host_ctl);
-    close(built.host_ctl);
-    // The next create with the same config is likely (a benchmark, a batch of episodes of one
-    // task): make its sandbox now, while the host is busy with this one.
-    if (poolable && key == last_key_) {
-      Built next;
-      if (build(c, name_for(0) + "spare", spare_dir(), &next).empty()) {
-        spare_.valid = true;
-        spare_.key = key;
-        spare_.built = next;
-        spare_.rec = next.rec;
-      }
-    }
+    bool again = key == last_key_;
     last_key_ = key;
+    if (!spares_.empty()) {
+      Building b = std::move(spares_.front());
+      spares_.pop_front();
+      b.reply = reply;
+      b.id = id;
+      b.refill = again;
+      return hand_out(b);
+    }
+    // A spare of this config on its way: this request takes it.
+    for (auto& b : building_) {
+      if (b.spare && b.reply < 0 && b.key == key) {
+        b.reply = reply;
+        b.id = id;
+        b.refill = again;
+        return;
+      }
+    }
+    Building b;
+    if (std::string e = start_build(c, key, name_for(id), false, &b); !e.empty()) return fail(reply, e);
+    b.reply = reply;
+    b.id = id;
+    building_.push_back(std::move(b));
+    if (again && poolable(c)) make_spare(c, key);
   }
 
   // In the new namespaces, as their pid 1. Reports on `ready`, then becomes init.
-  [[noreturn]] void child(const Config& c, mounts::Plan& plan, const cgroup::Group& group, int ctl,
-                          int ready, int go) {
+  [[noreturn]] void child(const Config& c, mounts::Plan& plan, const cgroup::Group& group,
+                          const std::vector<int>& procs, int ctl, int ready, int go) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     auto report = [&](const std::string& error) {
       std::string msg = error.empty() ? "R" : "E" + error;
@@ -426,6 +544,12 @@ class Zygote {
     };
     char g;
     if (read(go, &g, 1) != 1) _exit(1);
+    close(go);
+    // Nothing runs before we are in our cgroups. ("0" is the writer itself.)
+    for (int fd : procs) {
+      if (write(fd, "0", 1) != 1) report(errno_text("cannot move the sandbox into its cgroups"));
+      close(fd);
+    }
     if (std::string e = mounts::open_sources(plan); !e.empty()) report(e);
     if (int rc = user_ns::become_sandbox_user(); rc != 0)
       report(std::string("becoming the sandbox user: ") + strerror(-rc));
@@ -437,10 +561,7 @@ class Zygote {
     for (const auto& b : plan.binds) close(b.fd);
     // Init stays dumpable only where the host user must reach /proc/<init>/root without privilege.
     prctl(PR_SET_DUMPABLE, geteuid() == 0 ? 0 : 1);
-    // Nothing runs before we are in our cgroups; the cgroup namespace is made then, so that they
-    // look like "/".
-    if (read(go, &g, 1) != 1) _exit(1);
-    close(go);
+    // The cgroup namespace is made now that we are in our cgroups, so that they look like "/".
     unshare(CLONE_NEWCGROUP);
     report("");
     init::Setup setup;
@@ -495,6 +616,7 @@ class Zygote {
       records_.erase(it);
     }
     wire::send_frame(reply, wire::Writer().u64(1).frame());
+    close(reply);
   }
 
   int host_fd_;
@@ -503,15 +625,10 @@ class Zygote {
   uint64_t next_id_ = 1;
   std::map<uint64_t, Record> records_;
   std::deque<Record> dying_;  // killed, waiting for the rest of their teardown
-  // One sandbox made ahead of time for the config last asked twice in a row (temp state only).
-  // Its cgroups and state dir have fixed names while it waits, so that an idle zygote always
-  // shows the same set of host objects.
-  struct Spare {
-    bool valid = false;
-    std::string key;
-    Built built;
-    Record rec;  // for reap(): built.rec's pid
-  } spare_;
+  std::vector<Building> building_;
+  // Sandboxes made ahead of time for the config last asked twice in a row (temp state only).
+  std::deque<Building> spares_;
+  uint64_t spares_made_ = 0;
   std::string last_key_;
   bool pool_broken_ = false;
   std::string seccomp_error_;
