@@ -136,6 +136,13 @@ Slot prepare(const Common& common, std::string* error) {
       }
       if (r < 0 && errno == ECHILD) break;
     }
+    // What the command left running (background jobs, daemons: all in this pid namespace, so
+    // all ours to reap) dies before the status goes out, so that "the command ended" means
+    // everything it started is gone; init need not wait for this keeper's own exit.
+    for (;;) {
+      kill(-1, SIGKILL);
+      if (waitpid(-1, nullptr, 0) < 0 && errno == ECHILD) break;
+    }
     if (write(report, &status, sizeof status) < 0) {}
     _exit(0);
   }

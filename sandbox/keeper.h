@@ -34,7 +34,7 @@ struct Command {
 
 struct Handle {
   pid_t pid = -1;      // the keeper, in init's pid namespace
-  int status_fd = -1;  // readable once the command ended: its wait status (int)
+  int status_fd = -1;  // readable once the command and all it started are gone: its wait status (int)
 };
 
 // A keeper waiting for its command.

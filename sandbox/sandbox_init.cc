@@ -104,6 +104,8 @@ struct Job {
   size_t stdin_off = 0;
   keeper::Handle keeper;
   bool keeper_reaped = false;
+  bool have_status = false;  // the keeper reported (before its own exit, which is not waited for)
+  int wait_status = 0;
   uint64_t oom_before = 0;
   bool killed = false;
   StopReason kill_reason = StopReason::exited;
@@ -185,6 +187,7 @@ class Init {
       watch(j->out.fd, POLLIN, [this, j](short) { pump(j, &j->out); });
       watch(j->err.fd, POLLIN, [this, j](short) { pump(j, &j->err); });
       watch(j->stdin_fd, POLLOUT, [this, j](short) { feed_stdin(j); });
+      if (!j->have_status) watch(j->keeper.status_fd, POLLIN, [j](short) { read_status(j); });
     }
     watch(session_.out.fd, POLLIN, [this](short) { pump_session_output(); });
     watch(session_.status_fd, POLLIN, [this](short) { on_session_status(); });
@@ -238,6 +241,19 @@ class Init {
         want_slot_ = false;
       }
     }
+  }
+
+  static void read_status(Job* j) {
+    int st;
+    if (read(j->keeper.status_fd, &st, sizeof st) == sizeof st) {
+      j->wait_status = st;
+      j->have_status = true;
+    } else {
+      // No report: the keeper died (killed); its reaping ends the job.
+      j->have_status = false;
+    }
+    close(j->keeper.status_fd);
+    j->keeper.status_fd = -1;
   }
 
   void check_deadlines() {
@@ -582,7 +598,9 @@ class Init {
     session_.out.pump(cfg_.limits.output_bytes);
     fill_common(r, current_.get(), session_.out, nullptr);
     reply_and_close(current_->reply_fd, encode_result(r));
-    session_.out = Capture{session_.out.fd};
+    int out_fd = session_.out.fd;
+    session_.out = Capture{};
+    session_.out.fd = out_fd;
     current_.reset();
     start_next_session_command();
   }
@@ -642,13 +660,15 @@ class Init {
     }
     for (auto it = execs_.begin(); it != execs_.end();) {
       Job* j = it->second.get();
-      if (!(j->keeper_reaped && j->out.fd < 0 && j->err.fd < 0)) {
+      bool ended = j->have_status || j->keeper_reaped;
+      if (!(ended && j->out.fd < 0 && j->err.fd < 0)) {
         ++it;
         continue;
       }
       ExecResult r;
-      int wstatus;
-      bool have = read(j->keeper.status_fd, &wstatus, sizeof wstatus) == sizeof wstatus;
+      if (!j->have_status && j->keeper.status_fd >= 0) read_status(j);
+      int wstatus = j->wait_status;
+      bool have = j->have_status;
       if (j->killed) {
         r.signal = SIGKILL;
         r.reason = j->kill_reason;
@@ -677,7 +697,7 @@ class Init {
       }
       fill_common(r, j, j->out, &j->err);
       reply_and_close(j->reply_fd, encode_result(r));
-      close(j->keeper.status_fd);
+      if (j->keeper.status_fd >= 0) close(j->keeper.status_fd);
       if (j->stdin_fd >= 0) close(j->stdin_fd);
       it = execs_.erase(it);
     }
