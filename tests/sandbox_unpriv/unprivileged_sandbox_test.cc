@@ -452,7 +452,7 @@ TEST_CASE("unprivileged user: the command cannot read a root-only host file it c
   user.expect_nothing_left();
 }
 
-TEST_CASE("unprivileged user: the workspace is an overlay; the host lower layer is unchanged and the upper holds the changes") {
+TEST_CASE("unprivileged user: the workspace is an overlay: the host lower layer is unchanged and the upper holds the changes") {
   SKIP_UNLESS_UNPRIVILEGED_POSSIBLE();
   UnprivilegedUser user;
   std::string ws = user.base() + "/workspace";
