@@ -487,7 +487,30 @@ TEST_CASE("unprivileged user: the workspace is an overlay: the host lower layer 
   user.expect_nothing_left();
 }
 
-TEST_CASE("unprivileged user: --net none cannot reach a TCP listener on the host's 127.0.0.1") {
+TEST_CASE("unprivileged user: writes outside the workspace do not reach the host, even where the host user may write") {
+  SKIP_UNLESS_UNPRIVILEGED_POSSIBLE();
+  UnprivilegedUser user;
+  std::string name = "swebox-unpriv-probe-" + std::to_string(getpid());
+  // /var/tmp and /dev/shm are world-writable on the host: the user could write there without the
+  // sandbox, so nothing but the sandbox stops it.
+  std::vector<std::string> targets = {"/etc/" + name, "/var/tmp/" + name, "/dev/shm/" + name, "/tmp/" + name};
+  std::string script;
+  for (const auto& t : targets) script += "echo pwned > " + t + " 2>/dev/null && echo wrote " + t + "; ";
+  RunResult r = user.swebox_exec({"--", "sh", "-c", script});
+  const auto& j = result_json(r);
+  // /tmp and /dev/shm are the sandbox's own tmpfs: writable inside, gone with it.
+  CHECK(j.value("stdout", "") == "wrote /dev/shm/" + name + "\nwrote /tmp/" + name + "\n");
+  for (const auto& t : targets) {
+    CAPTURE(t);
+    struct stat st;
+    bool on_host = lstat(t.c_str(), &st) == 0;
+    if (on_host) unlink(t.c_str());
+    CHECK_FALSE(on_host);
+  }
+  user.expect_nothing_left();
+}
+
+TEST_CASE("unprivileged user: neither --net none nor --net loopback reaches a TCP listener on the host's 127.0.0.1") {
   SKIP_UNLESS_UNPRIVILEGED_POSSIBLE();
   UnprivilegedUser user;
   HostListener listener;
