@@ -36,14 +36,28 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// Far above any account, subuid range or the root-mode sandbox id (100000); one per test process.
-constexpr uid_t kUidBase = 1'500'000'000u;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Whether `id` is mapped in this process's user namespace (a container may map only 65536 ids).
+bool id_mapped(const std::string& map_file, uint64_t id) {
+  std::istringstream map(read_text(map_file));
+  for (uint64_t inside, outside, count; map >> inside >> outside >> count;)
+    if (id >= inside && id < inside + count) return true;
+  return false;
+}
+
+// The test process's own uid (and gid) for its unprivileged user: far above any account, subuid
+// range or the root-mode sandbox id (100000); in 60000..64999 where only 65536 ids are mapped.
+uid_t test_uid() {
+  uid_t high = 1'500'000'000u + static_cast<uid_t>(getpid());
+  if (id_mapped("/proc/self/uid_map", high) && id_mapped("/proc/self/gid_map", high)) return high;
+  return 60000 + static_cast<uid_t>(getpid()) % 5000;
 }
 
 void write_text(const std::string& path, const std::string& data, mode_t mode) {
@@ -69,7 +83,7 @@ const std::string& skip_reason() {
     if (max == "0") return "user namespaces are disabled (/proc/sys/user/max_user_namespaces = 0)";
     // The decisive probe: unshare(CLONE_NEWUSER) as an unprivileged uid (AppArmor's
     // apparmor_restrict_unprivileged_userns or a seccomp filter may forbid it where the knobs allow it).
-    uid_t probe_uid = kUidBase + static_cast<uid_t>(getpid());
+    uid_t probe_uid = test_uid();
     pid_t pid = fork();
     if (pid < 0) return std::string("fork failed: ") + std::strerror(errno);
     if (pid == 0) {
@@ -118,7 +132,7 @@ struct RunResult {
 // Everything it made is removed at destruction; processes of the uid still alive then are killed.
 class UnprivilegedUser {
  public:
-  UnprivilegedUser() : uid_(kUidBase + static_cast<uid_t>(getpid())) {
+  UnprivilegedUser() : uid_(test_uid()) {
     char templ[] = "/tmp/swebox-unpriv-XXXXXX";
     REQUIRE_MESSAGE(mkdtemp(templ) != nullptr, "mkdtemp in /tmp: ", std::strerror(errno));
     base_ = templ;
