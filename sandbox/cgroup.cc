@@ -81,7 +81,13 @@ Group create(const std::string& name, const Limits& limits, std::string* note) {
     }
     if (controller == "memory") g.memory = ok;
     if (controller == "pids") g.pids = ok;
-    if (controller == "cpu") g.cpu = ok;
+    if (controller == "cpu") {
+      g.cpu = ok;
+      if (ok && !dir.empty()) {
+        g.cpu_dir = dir;
+        g.cpu_v2 = place.v2;
+      }
+    }
     if (!ok) missing.push_back(controller);
   }
   if (!missing.empty() && note) {
@@ -89,15 +95,40 @@ Group create(const std::string& name, const Limits& limits, std::string* note) {
     for (auto& m : missing) list += (list.empty() ? "" : ", ") + m;
     *note = "cgroups unavailable for " + list + " (" +
             (geteuid() == 0 ? "controller not found or not writable" : "not root and no delegated cgroup") +
-            "): those limits are not enforced; rlimits still apply";
+            "): those limits are not enforced by cgroups; rlimits stand in for memory (RLIMIT_DATA, address "
+            "space) and pids (RLIMIT_NPROC), nothing for cpu";
   }
   return g;
 }
 
-bool attach(const Group& group, pid_t pid) {
-  bool ok = true;
-  for (const auto& dir : group.dirs) ok &= write_text(dir + "/cgroup.procs", std::to_string(pid));
-  return ok;
+std::vector<int> open_procs(const Group& group, std::string* error) {
+  std::vector<int> fds;
+  for (const auto& dir : group.dirs) {
+    int fd = open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      *error = "opening " + dir + "/cgroup.procs: " + strerror(errno);
+      for (int f : fds) close(f);
+      return {};
+    }
+    fds.push_back(fd);
+  }
+  return fds;
+}
+
+int attach_self(const std::vector<int>& procs) {
+  int rc = 0;
+  for (int fd : procs) {
+    // "0" is the writer itself.
+    if (rc == 0 && write(fd, "0", 1) != 1) rc = -errno;
+    close(fd);
+  }
+  return rc;
+}
+
+void set_background(const Group& group, bool background) {
+  if (group.cpu_dir.empty()) return;
+  if (group.cpu_v2) write_text(group.cpu_dir + "/cpu.weight", background ? "1" : "100");
+  else write_text(group.cpu_dir + "/cpu.shares", background ? "2" : "1024");
 }
 
 void remove(Group& group) {

@@ -29,9 +29,9 @@ int set_effective(bool on);
 
 namespace rlimits {
 // Command side: applies the Limits' rlimits (and no core dumps), each clamped to the current hard
-// limit; RLIMIT_DATA stands in for the memory limit only where no memory cgroup enforces it.
-// Async-signal-safe.
-void apply(const Limits& limits, bool memory_cgroup);
+// limit; RLIMIT_DATA and RLIMIT_NPROC stand in for the memory and pids limits only where no
+// cgroup enforces them. Async-signal-safe.
+void apply(const Limits& limits, bool memory_cgroup, bool pids_cgroup);
 }  // namespace rlimits
 
 }  // namespace swebox::sandbox

@@ -61,7 +61,7 @@ void say(const char* a, const char* b = "", const char* c = "") {
   syscall(SYS_close_range, n, ~0U, 0);
   // After the fds are in place: a low open-files limit would stop the moves above. (Limits are
   // only ever lowered, which needs no capability.)
-  rlimits::apply(*common.limits, common.memory_cgroup);
+  rlimits::apply(*common.limits, common.memory_cgroup, common.pids_cgroup);
 
   if (chdir(cmd.cwd.c_str()) != 0) {
     say("swebox: cannot change directory to ", cmd.cwd.c_str(), "\n");

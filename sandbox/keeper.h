@@ -23,6 +23,7 @@ struct Common {
   std::vector<std::string> env;  // "NAME=value"
   const Limits* limits = nullptr;
   bool memory_cgroup = false;
+  bool pids_cgroup = false;
   const std::vector<sock_filter>* seccomp = nullptr;
 };
 

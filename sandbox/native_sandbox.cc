@@ -79,6 +79,8 @@ int reply_wait_ms(double timeout_s) {
 
 }  // namespace
 
+void release_spare_sandboxes() { zygote::release_spares(); }
+
 std::vector<std::string> native_sandbox_notes() {
   std::lock_guard lock(notes_mu);
   return notes;

@@ -16,13 +16,17 @@ void set_clamped(int resource, rlim_t wanted) {
 }
 }  // namespace
 
-void apply(const Limits& limits, bool memory_cgroup) {
+void apply(const Limits& limits, bool memory_cgroup, bool pids_cgroup) {
   if (limits.file_size_bytes) set_clamped(RLIMIT_FSIZE, limits.file_size_bytes);
   if (limits.open_files) set_clamped(RLIMIT_NOFILE, limits.open_files);
   set_clamped(RLIMIT_CORE, 0);
   // Without a memory cgroup, address space is the only memory bound left; a generous multiple,
   // because virtual size overstates use (runtimes reserve large arenas).
   if (limits.memory_bytes && !memory_cgroup) set_clamped(RLIMIT_DATA, limits.memory_bytes * 2);
+  // Without a pids cgroup, RLIMIT_NPROC bounds the sandbox user's processes: the kernel (5.14+)
+  // counts them per user namespace, so only this sandbox's, and the command has no capability
+  // that would exempt it.
+  if (limits.pids && !pids_cgroup) set_clamped(RLIMIT_NPROC, limits.pids);
 }
 
 }  // namespace swebox::sandbox::rlimits

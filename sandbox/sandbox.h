@@ -156,4 +156,9 @@ inline constexpr uint32_t kSandboxGid = 1000;
 // the first native sandbox was created.
 std::vector<std::string> native_sandbox_notes();
 
+// The native backend makes the next sandbox ahead of time when a config is asked for again (so
+// that make_sandbox costs no set-up). This tears down the ones made ahead; none is made again
+// until a config repeats. For leak checks and for callers about to idle for long.
+void release_spare_sandboxes();
+
 }  // namespace swebox::sandbox

@@ -156,6 +156,7 @@ class Init {
     common_.env = command_environment(cfg_);
     common_.limits = &cfg_.limits;
     common_.memory_cgroup = s.memory_cgroup;
+    common_.pids_cgroup = s.pids_cgroup;
     common_.seccomp = s.seccomp;
   }
 

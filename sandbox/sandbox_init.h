@@ -19,6 +19,7 @@ struct Setup {
   int control_fd = -1;      // requests from the host (each with a reply socket attached)
   int oom_events_fd = -1;   // the memory cgroup's event counters, or -1
   bool memory_cgroup = false;
+  bool pids_cgroup = false;
   const std::vector<sock_filter>* seccomp = nullptr;
 };
 

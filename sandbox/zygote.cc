@@ -11,6 +11,7 @@
 #include <map>
 #include <vector>
 #include <mutex>
+#include <optional>
 #include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -37,7 +38,8 @@ namespace swebox::sandbox::zygote {
 
 namespace {
 
-enum Request : uint64_t { kCreate = 1, kDestroy = 2 };
+// kTook comes without a reply socket; kDestroy with one when the caller waits.
+enum Request : uint64_t { kCreate = 1, kDestroy = 2, kTook = 3, kRelease = 4 };
 
 // --- Config on the wire --------------------------------------------------------------------------
 void put_config(wire::Writer& w, const Config& c) {
@@ -121,7 +123,7 @@ std::string validate(const Config& c) {
 
 class Zygote {
  public:
-  explicit Zygote(int host_fd) : host_fd_(host_fd) {}
+  Zygote(int host_fd, int spares_fd) : host_fd_(host_fd), spares_fd_(spares_fd) {}
 
   [[noreturn]] void run() {
     sigset_t mask;
@@ -158,20 +160,25 @@ class Zygote {
         std::string body;
         int reply = -1;
         if (!wire::recv_frame(host_fd_, &body, -1, &reply)) break;  // the host is gone
-        if (reply < 0) continue;
         try {
           wire::Reader r(body);
           uint64_t kind = r.u64();
-          if (kind == kCreate) {
-            std::string key = body.substr(sizeof(uint64_t));  // the config's bytes
-            create(get_config(r), key, reply);
+          if (kind == kTook) {
+            took(r.u64());
           } else if (kind == kDestroy) {
             destroy(r.u64(), reply);
+          } else if (reply < 0) {
+            continue;
+          } else if (kind == kRelease) {
+            release(reply);
+          } else if (kind == kCreate) {
+            std::string key = body.substr(sizeof(uint64_t));  // the config's bytes
+            create(get_config(r), key, reply);
           } else {
             close(reply);
           }
         } catch (const std::exception& e) {
-          fail(reply, std::string("zygote: ") + e.what());
+          if (reply >= 0) fail(reply, std::string("zygote: ") + e.what());
         }
       }
     }
@@ -306,20 +313,15 @@ class Zygote {
       return error;
     }
     b.rec.group = cgroup::create(name, c.limits, &b.note);
-    // The child moves itself into its cgroups through these (opened here, as root): moving a
-    // process between cgroups waits for an RCU grace period per hierarchy (milliseconds), which
-    // then holds up only that child, not the zygote.
-    std::vector<int> procs;
-    for (const auto& dir : b.rec.group.dirs) {
-      int fd = open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0) {
-        error = errno_text("opening " + dir + "/cgroup.procs");
-        for (int p : procs) close(p);
-        teardown(b.rec);
-        return "sandbox setup failed: cannot move the sandbox into its cgroups: " + error;
-      }
-      procs.push_back(fd);
+    // The child moves itself into its cgroups through these: moving a process between cgroups
+    // waits for an RCU grace period per hierarchy (milliseconds), which then holds up only that
+    // child, not the zygote.
+    std::vector<int> procs = cgroup::open_procs(b.rec.group, &error);
+    if (!error.empty()) {
+      teardown(b.rec);
+      return "sandbox setup failed: cannot move the sandbox into its cgroups: " + error;
     }
+    if (spare) cgroup::set_background(b.rec.group, true);
 
     // What the child mounts (it opens the paths itself: see mounts::open_sources).
     mounts::Plan plan;
@@ -336,7 +338,9 @@ class Zygote {
     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl);
     pipe2(ready, O_CLOEXEC);
     pipe2(go, O_CLOEXEC);
-    const int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+    // The network namespace is made by the child (the costliest one, ~0.6 ms: it then runs in the
+    // sandbox's cgroup, in the background for a spare, instead of in the zygote).
+    const int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
     long pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
     if (pid == 0) {
       // Nothing of the zygote's stays open in the sandbox (other sandboxes' control sockets
@@ -414,30 +418,102 @@ class Zygote {
       if (b.reply >= 0) fail(b.reply, "sandbox setup failed: " + e);
       return;
     }
+    if (b.spare) cgroup::set_background(b.rec.group, false);  // ready: no more set-up to hold back
     if (b.reply >= 0) {
       hand_out(b);
-    } else {
+    } else if (!push(b)) {
       spares_.push_back(std::move(b));
+    }
+  }
+
+  // Sends the ready spare `b` to the host ahead of its request (the host takes it without a
+  // round trip to the zygote: see create() on the host side). Renamed to its own names here,
+  // where it costs nothing to anyone waiting. False when there is no spares channel.
+  bool push(Building& b) {
+    if (spares_fd_ < 0) return false;
+    b.id = next_id_++;
+    own_names(b);
+    wire::Writer w;
+    w.u64(b.id).u64(b.rec.pid).str(b.upper).str(b.note).str(b.key);
+    records_[b.id] = b.rec;
+    bool sent = false;
+    std::string framed = w.frame();
+    int fds[1] = {b.host_ctl};
+    // Never blocks: the host reads the channel only when it makes a sandbox.
+    int flags = fcntl(spares_fd_, F_GETFL);
+    fcntl(spares_fd_, F_SETFL, flags | O_NONBLOCK);
+    sent = wire::send_frame_fds(spares_fd_, framed, fds, 1);
+    fcntl(spares_fd_, F_SETFL, flags);
+    close(b.host_ctl);
+    b.host_ctl = -1;
+    if (!sent) {
+      retire(records_[b.id]);
+      records_.erase(b.id);
+      return true;  // dropped
+    }
+    Pushed p;
+    p.config = b.config;
+    p.key = b.key;
+    pushed_[b.id] = std::move(p);
+    return true;
+  }
+
+  // The host took pushed spare `id`: its config is being asked again, so make the next one.
+  void took(uint64_t id) {
+    auto it = pushed_.find(id);
+    if (it == pushed_.end()) return;
+    Pushed p = std::move(it->second);
+    pushed_.erase(it);
+    last_key_ = p.key;
+    if (poolable(p.config)) make_spare(p.config, p.key);
+  }
+
+  // Drops every sandbox made ahead of time (the host destroys the pushed ones it holds), and
+  // makes none until a config repeats again.
+  void release(int reply) {
+    for (auto& b : spares_) {
+      close(b.host_ctl);
+      retire(b.rec);
+    }
+    spares_.clear();
+    for (auto it = building_.begin(); it != building_.end();) {
+      if (it->reply >= 0) {
+        ++it;
+        continue;
+      }
+      close(it->host_ctl);
+      close(it->ready_fd);
+      retire(it->rec);
+      it = building_.erase(it);
+    }
+    pushed_.clear();
+    last_key_.clear();
+    wire::send_frame(reply, wire::Writer().u64(1).frame());
+    close(reply);
+  }
+
+  // A spare made under spare names takes its own (b.id's).
+  void own_names(Building& b) {
+    if (!b.spare) return;
+    b.spare = false;
+    cgroup::set_background(b.rec.group, false);
+    // If a rename fails, the spare names stay taken: make no more spares.
+    for (auto& dir : b.rec.group.dirs) {
+      std::string renamed = dir.substr(0, dir.rfind('/') + 1) + name_for(b.id);
+      if (rename(dir.c_str(), renamed.c_str()) == 0) dir = renamed;
+      else pool_broken_ = true;
+    }
+    if (std::string fresh = rename_to_unique(b.rec.state_dir); !fresh.empty()) {
+      b.rec.state_dir = fresh;
+      b.upper = fresh + "/upper";
+    } else {
+      pool_broken_ = true;
     }
   }
 
   // Gives the ready sandbox `b` to the request waiting for it (b.reply, as b.id).
   void hand_out(Building& b) {
-    if (b.spare) {
-      // Rename it from its spare names to its own. If a rename fails, the spare names stay
-      // taken: make no more spares.
-      for (auto& dir : b.rec.group.dirs) {
-        std::string renamed = dir.substr(0, dir.rfind('/') + 1) + name_for(b.id);
-        if (rename(dir.c_str(), renamed.c_str()) == 0) dir = renamed;
-        else pool_broken_ = true;
-      }
-      if (std::string fresh = rename_to_unique(b.rec.state_dir); !fresh.empty()) {
-        b.rec.state_dir = fresh;
-        b.upper = fresh + "/upper";
-      } else {
-        pool_broken_ = true;
-      }
-    }
+    own_names(b);
     records_[b.id] = b.rec;
     wire::Writer w;
     w.u64(1).u64(b.id).u64(b.rec.pid).str(b.upper).str(b.note);
@@ -459,6 +535,8 @@ class Zygote {
   void make_spare(const Config& c, const std::string& key) {
     for (const auto& b : spares_)
       if (b.key == key) return;
+    for (const auto& [id, p] : pushed_)
+      if (p.key == key) return;
     for (const auto& b : building_)
       if (b.spare && b.reply < 0 && b.key == key) return;
     Building b;
@@ -520,6 +598,7 @@ class Zygote {
         b.reply = reply;
         b.id = id;
         b.refill = again;
+        cgroup::set_background(b.rec.group, false);  // wanted now: full speed
         return;
       }
     }
@@ -545,11 +624,10 @@ class Zygote {
     char g;
     if (read(go, &g, 1) != 1) _exit(1);
     close(go);
-    // Nothing runs before we are in our cgroups. ("0" is the writer itself.)
-    for (int fd : procs) {
-      if (write(fd, "0", 1) != 1) report(errno_text("cannot move the sandbox into its cgroups"));
-      close(fd);
-    }
+    // Nothing runs before we are in our cgroups.
+    if (int rc = cgroup::attach_self(procs); rc != 0)
+      report(std::string("cannot move the sandbox into its cgroups: ") + strerror(-rc));
+    if (unshare(CLONE_NEWNET) != 0) report(errno_text("making the network namespace"));
     if (std::string e = mounts::open_sources(plan); !e.empty()) report(e);
     if (int rc = user_ns::become_sandbox_user(); rc != 0)
       report(std::string("becoming the sandbox user: ") + strerror(-rc));
@@ -570,6 +648,7 @@ class Zygote {
     setup.control_fd = ctl;
     setup.oom_events_fd = group.oom_events_fd;
     setup.memory_cgroup = group.memory;
+    setup.pids_cgroup = group.pids;
     setup.seccomp = &seccomp_policy::program();
     init::serve(setup);
   }
@@ -615,11 +694,14 @@ class Zygote {
       retire(it->second);
       records_.erase(it);
     }
-    wire::send_frame(reply, wire::Writer().u64(1).frame());
-    close(reply);
+    if (reply >= 0) {
+      wire::send_frame(reply, wire::Writer().u64(1).frame());
+      close(reply);
+    }
   }
 
   int host_fd_;
+  int spares_fd_;  // ready spares go to the host here
   int sigchld_fd_ = -1;
   int cleaner_fd_ = -1;
   uint64_t next_id_ = 1;
@@ -627,7 +709,12 @@ class Zygote {
   std::deque<Record> dying_;  // killed, waiting for the rest of their teardown
   std::vector<Building> building_;
   // Sandboxes made ahead of time for the config last asked twice in a row (temp state only).
-  std::deque<Building> spares_;
+  std::deque<Building> spares_;  // ready, when there is no spares channel
+  struct Pushed {
+    Config config;
+    std::string key;
+  };
+  std::map<uint64_t, Pushed> pushed_;  // sent to the host, not taken yet (also in records_)
   uint64_t spares_made_ = 0;
   std::string last_key_;
   bool pool_broken_ = false;
@@ -637,7 +724,8 @@ class Zygote {
 // --- the host side -----------------------------------------------------------------------------
 struct Client {
   std::mutex mu;
-  int fd = -1;
+  int fd = -1;         // requests
+  int spares_fd = -1;  // sandboxes made ahead of time, pushed by the zygote
   pid_t pid = -1;
 };
 
@@ -649,51 +737,101 @@ Client& client() {
 // Starts the zygote (once per host process, and again if it died).
 int zygote_fd_locked(Client& c) {
   if (c.fd >= 0) return c.fd;
-  int sv[2];
+  int sv[2], sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw SandboxError(errno_text("socketpair"));
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+    close(sv[0]);
+    close(sv[1]);
+    throw SandboxError(errno_text("socketpair"));
+  }
   pid_t pid = fork();
   if (pid < 0) throw SandboxError(errno_text("fork of the sandbox zygote"));
   if (pid == 0) {
-    // Hold nothing of the host's but the socket; ignore the terminal's signals so that a Ctrl-C
-    // of the host still lets us clean up when its socket closes.
-    int keep = fcntl(sv[1], F_DUPFD_CLOEXEC, 3);
-    if (keep != 3) {
-      dup2(keep, 3);
-      keep = 3;
-    }
-    syscall(SYS_close_range, 4, ~0U, 0);
+    // Hold nothing of the host's but the sockets (as fds 3 and 4); ignore the terminal's signals
+    // so that a Ctrl-C of the host still lets us clean up when its socket closes.
+    int a = fcntl(sv[1], F_DUPFD_CLOEXEC, 10), b = fcntl(sp[1], F_DUPFD_CLOEXEC, 10);
+    dup3(a, 3, O_CLOEXEC);
+    dup3(b, 4, O_CLOEXEC);
+    syscall(SYS_close_range, 5, ~0U, 0);
     int null = open("/dev/null", O_RDWR);
     for (int i = 0; i < 3; ++i) dup2(null, i);
-    if (null > 3) close(null);
+    if (null > 4) close(null);
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) signal(s, SIG_IGN);
     setsid();
     prctl(PR_SET_NAME, "swebox-zygote");
-    Zygote(keep).run();
+    Zygote(3, 4).run();
   }
   close(sv[1]);
+  close(sp[1]);
   c.fd = sv[0];
+  c.spares_fd = sp[0];
   c.pid = pid;
   return c.fd;
 }
 
-// Sends a request with a fresh reply socket; returns the reply socket (or -1).
+void forget_zygote_locked(Client& c) {
+  close(c.fd);
+  close(c.spares_fd);
+  c.fd = c.spares_fd = -1;
+  waitpid(c.pid, nullptr, WNOHANG);
+}
+
+// Sends a request, with a fresh reply socket when `want_reply`; returns the reply socket (-1
+// when none, or when the zygote cannot be reached).
+int send_request_locked(Client& c, const std::string& framed, bool want_reply = true) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int zfd = zygote_fd_locked(c);
+    int sv[2] = {-1, -1};
+    if (want_reply && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+      throw SandboxError(errno_text("socketpair"));
+    bool ok = wire::send_frame(zfd, framed, sv[1]);
+    if (sv[1] >= 0) close(sv[1]);
+    if (ok) return sv[0];
+    if (sv[0] >= 0) close(sv[0]);
+    // The zygote died: forget it and start another.
+    forget_zygote_locked(c);
+  }
+  return -1;
+}
+
 int send_request(const std::string& framed) {
   Client& c = client();
   std::lock_guard lock(c.mu);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    int zfd = zygote_fd_locked(c);
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw SandboxError(errno_text("socketpair"));
-    bool ok = wire::send_frame(zfd, framed, sv[1]);
-    close(sv[1]);
-    if (ok) return sv[0];
-    close(sv[0]);
-    // The zygote died: forget it and start another.
-    close(c.fd);
-    c.fd = -1;
-    waitpid(c.pid, nullptr, WNOHANG);
+  return send_request_locked(c, framed);
+}
+
+// A sandbox the zygote made ahead of time and pushed.
+struct Pushed {
+  Created created;
+  std::string key;
+};
+
+// Reads what the zygote pushed so far, without waiting.
+std::vector<Pushed> drain_pushed_locked(Client& c) {
+  std::vector<Pushed> out;
+  while (c.spares_fd >= 0) {
+    pollfd p{c.spares_fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) break;
+    std::string body;
+    int ctl = -1;
+    // A frame is sent whole: once readable, it is all there.
+    if (!wire::recv_frame(c.spares_fd, &body, 1000, &ctl)) break;
+    wire::Reader r(body);
+    Pushed s;
+    s.created.id = r.u64();
+    s.created.init_pid = r.u64();
+    s.created.upper_dir = r.str();
+    s.created.note = r.str();
+    s.created.control_fd = ctl;
+    s.key = r.str();
+    out.push_back(std::move(s));
   }
-  return -1;
+  return out;
+}
+
+void drop_pushed_locked(Client& c, Pushed& s) {
+  if (s.created.control_fd >= 0) close(s.created.control_fd);
+  send_request_locked(c, wire::Writer().u64(kDestroy).u64(s.created.id).frame(), false);
 }
 
 }  // namespace
@@ -702,7 +840,27 @@ Created create(const Config& config) {
   wire::Writer w;
   w.u64(kCreate);
   put_config(w, config);
-  int fd = send_request(w.frame());
+  std::string framed = w.frame();
+  std::string key = framed.substr(sizeof(uint32_t) + sizeof(uint64_t));  // the config's bytes
+  Client& c = client();
+  int fd;
+  {
+    std::lock_guard lock(c.mu);
+    zygote_fd_locked(c);
+    // A sandbox made ahead of time for this config is taken with no round trip; the zygote
+    // hears of it after the fact (and makes the next one).
+    std::optional<Created> taken;
+    for (auto& s : drain_pushed_locked(c)) {
+      if (!taken && s.key == key && s.created.control_fd >= 0) {
+        taken = s.created;
+        send_request_locked(c, wire::Writer().u64(kTook).u64(s.created.id).frame(), false);
+      } else {
+        drop_pushed_locked(c, s);
+      }
+    }
+    if (taken) return *taken;
+    fd = send_request_locked(c, framed);
+  }
   if (fd < 0) throw SandboxError("the sandbox zygote is not answering");
   std::string body;
   int ctl = -1;
@@ -732,6 +890,24 @@ void destroy(uint64_t id, bool wait) {
   std::string body;
   if (wait) wire::recv_frame(fd, &body, -1);
   close(fd);
+}
+
+void release_spares() {
+  Client& c = client();
+  int fd;
+  {
+    std::lock_guard lock(c.mu);
+    if (c.fd < 0) return;
+    for (auto& s : drain_pushed_locked(c)) drop_pushed_locked(c, s);
+    fd = send_request_locked(c, wire::Writer().u64(kRelease).frame());
+  }
+  if (fd < 0) return;
+  std::string body;
+  wire::recv_frame(fd, &body, -1);
+  close(fd);
+  // Pushed in the meantime (a build that ended just before the release): dropped too.
+  std::lock_guard lock(c.mu);
+  for (auto& s : drain_pushed_locked(c)) drop_pushed_locked(c, s);
 }
 
 }  // namespace swebox::sandbox::zygote

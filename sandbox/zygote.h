@@ -28,5 +28,7 @@ Created create(const Config& config);
 // returns when all is done; without, as soon as the request is sent (the sandbox's init has
 // already begun dying when its control socket closed; the zygote finishes the rest).
 void destroy(uint64_t id, bool wait);
+// Tears down every sandbox made ahead of time; none is made again until a config repeats.
+void release_spares();
 
 }  // namespace swebox::sandbox::zygote
