@@ -249,10 +249,10 @@ void NativeSandbox::destroy() {
     control_fd_ = -1;
   }
   if (fd < 0) return;
-  // Closing the control socket makes init exit, which kills everything in the sandbox at once.
-  close(fd);
-  // A caller's state dir must be free of the overlay when we return; a temp one is the zygote's.
-  zygote::destroy(id_, !config_.state_dir.empty());
+  // The zygote kills the sandbox, then closes its control socket (had we closed it, init would
+  // wake up here to exit). A caller's state dir must be free of the overlay when we return; a
+  // temp one is the zygote's to clean.
+  zygote::destroy(id_, fd, !config_.state_dir.empty());
   init_pid_ = -1;
 }
 

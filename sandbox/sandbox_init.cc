@@ -206,10 +206,11 @@ class Init {
     consider(current_.get());
 
     // The next command's keeper is made when init has nothing else to do: no command running
-    // (a short one would compete with it for the CPU), nothing to answer, nothing arriving.
+    // (a short one would compete with it for the CPU), nothing to answer, and nothing arriving
+    // for a millisecond (the host, woken by the last answer, gets the CPU first).
     bool idle = execs_.empty() && !current_ && pending_.empty() && outbox_.empty();
     if (idle && want_slot_ && slot_.keeper.pid < 0 && !resetting_) {
-      int ready = poll(fds.data(), fds.size(), 0);
+      int ready = poll(fds.data(), fds.size(), 1);
       if (ready == 0) {
         prepare_slot();
         return;

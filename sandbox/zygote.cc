@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -158,15 +159,28 @@ class Zygote {
       for (int fd : ended) finish_build(fd);
       if (fds[0].revents) {
         std::string body;
+        std::vector<int> passed;
+        if (!wire::recv_frame_fds(host_fd_, &body, -1, &passed)) break;  // the host is gone
+        // The reply socket comes first; kDestroy may bring the sandbox's control socket after it.
         int reply = -1;
-        if (!wire::recv_frame(host_fd_, &body, -1, &reply)) break;  // the host is gone
         try {
           wire::Reader r(body);
           uint64_t kind = r.u64();
+          size_t used = 0;
+          if (kind == kDestroy) {
+            uint64_t id = r.u64();
+            bool with_reply = r.u64(), with_ctl = r.u64();
+            if (with_reply && used < passed.size()) reply = passed[used++];
+            int ctl = with_ctl && used < passed.size() ? passed[used++] : -1;
+            for (size_t i = used; i < passed.size(); ++i) close(passed[i]);
+            destroy(id, reply, ctl);
+            continue;
+          }
+          if (!passed.empty()) reply = passed[used++];
+          for (size_t i = used; i < passed.size(); ++i) close(passed[i]);
           if (kind == kTook) {
             took(r.u64());
-          } else if (kind == kDestroy) {
-            destroy(r.u64(), reply);
+            if (reply >= 0) close(reply);
           } else if (reply < 0) {
             continue;
           } else if (kind == kRelease) {
@@ -306,6 +320,17 @@ class Zygote {
     b.config = c;
     b.key = key;
     b.spare = spare;
+    // A spare is made in the background: the zygote's part at the lowest priority (as root,
+    // which can come back from it), the child's in its cgroup at the lowest CPU weight.
+    struct Background {
+      bool on;
+      explicit Background(bool want) : on(want && geteuid() == 0) {
+        if (on) setpriority(PRIO_PROCESS, 0, 19);
+      }
+      ~Background() {
+        if (on) setpriority(PRIO_PROCESS, 0, 0);
+      }
+    } background(spare);
     std::string error;
     b.upper = prepare_state(c, b.rec, spare ? spare_dir(name) : "", &error);
     if (b.upper.empty()) {
@@ -364,6 +389,8 @@ class Zygote {
                         "see /proc/sys/user/max_user_namespaces)");
     }
     b.rec.pid = pid;
+    // The sandbox itself runs at the usual priority (its CPU weight is what holds a spare back).
+    if (background.on) setpriority(PRIO_PROCESS, pid, 0);
     std::string e = user_ns::write_id_maps(pid);
     // "m": the maps are there; go on.
     if (e.empty() && write(go[1], "m", 1) != 1) e = "the sandbox died while starting";
@@ -688,12 +715,15 @@ class Zygote {
     dying_.push_back(rec);
   }
 
-  void destroy(uint64_t id, int reply) {
+  // `ctl`, when the host passed it, is the sandbox's control socket: closed here, after the
+  // kill, so that the host never wakes the dying init (whose exit would then run on its CPU).
+  void destroy(uint64_t id, int reply, int ctl = -1) {
     auto it = records_.find(id);
     if (it != records_.end()) {
       retire(it->second);
       records_.erase(it);
     }
+    if (ctl >= 0) close(ctl);
     if (reply >= 0) {
       wire::send_frame(reply, wire::Writer().u64(1).frame());
       close(reply);
@@ -794,12 +824,6 @@ int send_request_locked(Client& c, const std::string& framed, bool want_reply = 
   return -1;
 }
 
-int send_request(const std::string& framed) {
-  Client& c = client();
-  std::lock_guard lock(c.mu);
-  return send_request_locked(c, framed);
-}
-
 // A sandbox the zygote made ahead of time and pushed.
 struct Pushed {
   Created created;
@@ -829,9 +853,27 @@ std::vector<Pushed> drain_pushed_locked(Client& c) {
   return out;
 }
 
+// Sends kDestroy for `id`, passing the sandbox's control socket `ctl` (closed here after) and,
+// when `wait`, a reply socket that is returned (else -1).
+int send_destroy_locked(Client& c, uint64_t id, int ctl, bool wait) {
+  int sv[2] = {-1, -1};
+  if (wait && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) wait = false;
+  std::string framed = wire::Writer().u64(kDestroy).u64(id).u64(wait).u64(ctl >= 0).frame();
+  std::vector<int> fds;
+  if (wait) fds.push_back(sv[1]);
+  if (ctl >= 0) fds.push_back(ctl);
+  bool ok = c.fd >= 0 && wire::send_frame_fds(c.fd, framed, fds.data(), fds.size());
+  if (ctl >= 0) close(ctl);
+  if (sv[1] >= 0) close(sv[1]);
+  if (!ok && sv[0] >= 0) {
+    close(sv[0]);
+    sv[0] = -1;
+  }
+  return sv[0];
+}
+
 void drop_pushed_locked(Client& c, Pushed& s) {
-  if (s.created.control_fd >= 0) close(s.created.control_fd);
-  send_request_locked(c, wire::Writer().u64(kDestroy).u64(s.created.id).frame(), false);
+  send_destroy_locked(c, s.created.id, s.created.control_fd, false);
 }
 
 }  // namespace
@@ -882,13 +924,16 @@ Created create(const Config& config) {
   return out;
 }
 
-void destroy(uint64_t id, bool wait) {
-  wire::Writer w;
-  w.u64(kDestroy).u64(id);
-  int fd = send_request(w.frame());
+void destroy(uint64_t id, int control_fd, bool wait) {
+  int fd;
+  {
+    Client& c = client();
+    std::lock_guard lock(c.mu);
+    fd = send_destroy_locked(c, id, control_fd, wait);
+  }
   if (fd < 0) return;
   std::string body;
-  if (wait) wire::recv_frame(fd, &body, -1);
+  wire::recv_frame(fd, &body, -1);
   close(fd);
 }
 

@@ -24,10 +24,10 @@ struct Created {
 
 // Host side; thread-safe. Throws SandboxError with the reason when the sandbox cannot be made.
 Created create(const Config& config);
-// Kills everything in the sandbox and removes its cgroups, mounts and temp dirs. With `wait`,
-// returns when all is done; without, as soon as the request is sent (the sandbox's init has
-// already begun dying when its control socket closed; the zygote finishes the rest).
-void destroy(uint64_t id, bool wait);
+// Kills everything in the sandbox and removes its cgroups, mounts and temp dirs; takes (and
+// closes) the sandbox's control socket. With `wait`, returns when all is done; without, as soon
+// as the request is sent (the zygote kills and cleans up on its own).
+void destroy(uint64_t id, int control_fd, bool wait);
 // Tears down every sandbox made ahead of time; none is made again until a config repeats.
 void release_spares();
 
