@@ -168,6 +168,14 @@ class Init {
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     signal(SIGPIPE, SIG_IGN);
     sigchld_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    // Touch the memory the first requests will use now, while nobody waits: init's pages are
+    // shared copy-on-write with the zygote's, and each first write costs a fault.
+    {
+      std::vector<std::string> warm(256, std::string(200, 'w'));
+      std::string big(64 << 10, 'w');
+      std::vector<std::unique_ptr<Job>> jobs;
+      for (int i = 0; i < 8; ++i) jobs.push_back(std::make_unique<Job>());
+    }
     for (;;) loop_once();
   }
 

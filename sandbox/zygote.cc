@@ -148,6 +148,11 @@ class Zygote {
         ms = std::max<long long>(ms, 0);
         if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
       }
+      if (pending_spare_) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(pending_spare_->at - now).count() + 1;
+        ms = std::max<long long>(ms, 0);
+        if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
+      }
       int n = poll(fds.data(), fds.size(), timeout_ms);
       if (n < 0 && errno != EINTR) break;
       if (fds[1].revents) reap();
@@ -157,6 +162,7 @@ class Zygote {
       for (size_t i = 2; i < fds.size(); ++i)
         if (fds[i].revents || Clock::now() >= building_[i - 2].deadline) ended.push_back(fds[i].fd);
       for (int fd : ended) finish_build(fd);
+      if (pending_spare_ && Clock::now() >= pending_spare_->at) start_pending_spare();
       if (fds[0].revents) {
         std::string body;
         std::vector<int> passed;
@@ -515,6 +521,7 @@ class Zygote {
     }
     pushed_.clear();
     last_key_.clear();
+    pending_spare_.reset();
     wire::send_frame(reply, wire::Writer().u64(1).frame());
     close(reply);
   }
@@ -566,8 +573,17 @@ class Zygote {
       if (p.key == key) return;
     for (const auto& b : building_)
       if (b.spare && b.reply < 0 && b.key == key) return;
+    // Not right away: the sandbox just handed out is likely running its first command now, and
+    // on a small machine the spare's set-up would take the CPU from it.
+    if (!pending_spare_ || pending_spare_->key != key)
+      pending_spare_ = PendingSpare{c, key, Clock::now() + std::chrono::milliseconds(kSpareDelayMs)};
+  }
+
+  void start_pending_spare() {
+    PendingSpare p = std::move(*pending_spare_);
+    pending_spare_.reset();
     Building b;
-    if (start_build(c, key, spare_name(), true, &b).empty()) building_.push_back(std::move(b));
+    if (start_build(p.config, p.key, spare_name(), true, &b).empty()) building_.push_back(std::move(b));
   }
 
   // Renames a spare's state dir to a fresh mkdtemp-style name. (mkdtemp + rename would replace
@@ -599,6 +615,12 @@ class Zygote {
     if (!seccomp_error_.empty()) return fail(reply, seccomp_error_);
     if (std::string e = validate(c); !e.empty()) return fail(reply, e);
     uint64_t id = next_id_++;
+    // A spare of this config not begun yet is begun now, for this request; one of another config
+    // is not wanted any more.
+    if (pending_spare_) {
+      if (pending_spare_->key == key) start_pending_spare();
+      else pending_spare_.reset();
+    }
     // Spares made for another config are not wanted any more.
     for (auto it = spares_.begin(); it != spares_.end();) {
       if (it->key == key && !it->rec.reaped) {
@@ -745,6 +767,13 @@ class Zygote {
     std::string key;
   };
   std::map<uint64_t, Pushed> pushed_;  // sent to the host, not taken yet (also in records_)
+  struct PendingSpare {
+    Config config;
+    std::string key;
+    Clock::time_point at;  // when to begin it
+  };
+  std::optional<PendingSpare> pending_spare_;
+  static constexpr int kSpareDelayMs = 2;
   uint64_t spares_made_ = 0;
   std::string last_key_;
   bool pool_broken_ = false;
