@@ -81,13 +81,7 @@ Group create(const std::string& name, const Limits& limits, std::string* note) {
     }
     if (controller == "memory") g.memory = ok;
     if (controller == "pids") g.pids = ok;
-    if (controller == "cpu") {
-      g.cpu = ok;
-      if (ok && !dir.empty()) {
-        g.cpu_dir = dir;
-        g.cpu_v2 = place.v2;
-      }
-    }
+    if (controller == "cpu") g.cpu = ok;
     if (!ok) missing.push_back(controller);
   }
   if (!missing.empty() && note) {
@@ -123,12 +117,6 @@ int attach_self(const std::vector<int>& procs) {
     close(fd);
   }
   return rc;
-}
-
-void set_background(const Group& group, bool background) {
-  if (group.cpu_dir.empty()) return;
-  if (group.cpu_v2) write_text(group.cpu_dir + "/cpu.weight", background ? "1" : "100");
-  else write_text(group.cpu_dir + "/cpu.shares", background ? "2" : "1024");
 }
 
 void remove(Group& group) {

@@ -18,8 +18,6 @@ struct Group {
   std::vector<std::string> dirs;  // every cgroup directory made for the sandbox (attach + remove)
   int oom_events_fd = -1;         // v1 memory.oom_control or v2 memory.events, for oom_kills()
   bool memory = false, pids = false, cpu = false;  // which limits are enforced
-  std::string cpu_dir;                             // the group's dir in the cpu hierarchy, or ""
-  bool cpu_v2 = false;
 };
 
 // Makes the sandbox's cgroups named `name` with the limits. What could not be enforced is
@@ -32,9 +30,7 @@ std::vector<int> open_procs(const Group& group, std::string* error);
 // Child side: moves the calling process into every cgroup (fds from open_procs, then closed).
 // Returns 0 or -errno.
 int attach_self(const std::vector<int>& procs);
-// A sandbox made ahead of time runs in the background: its group's CPU weight is the lowest
-// until it is handed out, so that its set-up yields the CPU to sandboxes in use.
-void set_background(const Group& group, bool background);
+
 // Removes the directories (they must be empty of processes) and closes the fd.
 void remove(Group& group);
 // How many processes the OOM killer killed in the group so far (0 when unknown).

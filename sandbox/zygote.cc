@@ -16,7 +16,6 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -326,17 +325,6 @@ class Zygote {
     b.config = c;
     b.key = key;
     b.spare = spare;
-    // A spare is made in the background: the zygote's part at the lowest priority (as root,
-    // which can come back from it), the child's in its cgroup at the lowest CPU weight.
-    struct Background {
-      bool on;
-      explicit Background(bool want) : on(want && geteuid() == 0) {
-        if (on) setpriority(PRIO_PROCESS, 0, 19);
-      }
-      ~Background() {
-        if (on) setpriority(PRIO_PROCESS, 0, 0);
-      }
-    } background(spare);
     std::string error;
     b.upper = prepare_state(c, b.rec, spare ? spare_dir(name) : "", &error);
     if (b.upper.empty()) {
@@ -352,7 +340,6 @@ class Zygote {
       teardown(b.rec);
       return "sandbox setup failed: cannot move the sandbox into its cgroups: " + error;
     }
-    if (spare) cgroup::set_background(b.rec.group, true);
 
     // What the child mounts (it opens the paths itself: see mounts::open_sources).
     mounts::Plan plan;
@@ -370,7 +357,7 @@ class Zygote {
     pipe2(ready, O_CLOEXEC);
     pipe2(go, O_CLOEXEC);
     // The network namespace is made by the child (the costliest one, ~0.6 ms: it then runs in the
-    // sandbox's cgroup, in the background for a spare, instead of in the zygote).
+    // sandbox's cgroup and in parallel, instead of in the zygote).
     const int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
     long pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
     if (pid == 0) {
@@ -396,7 +383,6 @@ class Zygote {
     }
     b.rec.pid = pid;
     // The sandbox itself runs at the usual priority (its CPU weight is what holds a spare back).
-    if (background.on) setpriority(PRIO_PROCESS, pid, 0);
     std::string e = user_ns::write_id_maps(pid);
     // "m": the maps are there; go on.
     if (e.empty() && write(go[1], "m", 1) != 1) e = "the sandbox died while starting";
@@ -451,7 +437,6 @@ class Zygote {
       if (b.reply >= 0) fail(b.reply, "sandbox setup failed: " + e);
       return;
     }
-    if (b.spare) cgroup::set_background(b.rec.group, false);  // ready: no more set-up to hold back
     if (b.reply >= 0) {
       hand_out(b);
     } else if (!push(b)) {
@@ -493,6 +478,7 @@ class Zygote {
 
   // The host took pushed spare `id`: its config is being asked again, so make the next one.
   void took(uint64_t id) {
+    note_request();
     auto it = pushed_.find(id);
     if (it == pushed_.end()) return;
     Pushed p = std::move(it->second);
@@ -530,7 +516,6 @@ class Zygote {
   void own_names(Building& b) {
     if (!b.spare) return;
     b.spare = false;
-    cgroup::set_background(b.rec.group, false);
     // If a rename fails, the spare names stay taken: make no more spares.
     for (auto& dir : b.rec.group.dirs) {
       std::string renamed = dir.substr(0, dir.rfind('/') + 1) + name_for(b.id);
@@ -573,10 +558,19 @@ class Zygote {
       if (p.key == key) return;
     for (const auto& b : building_)
       if (b.spare && b.reply < 0 && b.key == key) return;
-    // Not right away: the sandbox just handed out is likely running its first command now, and
-    // on a small machine the spare's set-up would take the CPU from it.
+    // Not right away when requests are far apart: the sandbox just handed out is likely running
+    // its first command now, and on a small machine the spare's set-up would take the CPU from
+    // it. When they come back to back, at once: then throughput is what counts.
     if (!pending_spare_ || pending_spare_->key != key)
-      pending_spare_ = PendingSpare{c, key, Clock::now() + std::chrono::milliseconds(kSpareDelayMs)};
+      pending_spare_ = PendingSpare{c, key, Clock::now() + std::chrono::milliseconds(back_to_back_ ? 0 : kSpareDelayMs)};
+    if (back_to_back_) start_pending_spare();
+  }
+
+  // Notes when a sandbox was asked for (made, or taken from the pushed spares).
+  void note_request() {
+    auto now = Clock::now();
+    back_to_back_ = now - last_request_at_ < std::chrono::milliseconds(kBackToBackMs);
+    last_request_at_ = now;
   }
 
   void start_pending_spare() {
@@ -612,6 +606,7 @@ class Zygote {
   }
 
   void create(const Config& c, const std::string& key, int reply) {
+    note_request();
     if (!seccomp_error_.empty()) return fail(reply, seccomp_error_);
     if (std::string e = validate(c); !e.empty()) return fail(reply, e);
     uint64_t id = next_id_++;
@@ -647,7 +642,6 @@ class Zygote {
         b.reply = reply;
         b.id = id;
         b.refill = again;
-        cgroup::set_background(b.rec.group, false);  // wanted now: full speed
         return;
       }
     }
@@ -774,6 +768,9 @@ class Zygote {
   };
   std::optional<PendingSpare> pending_spare_;
   static constexpr int kSpareDelayMs = 2;
+  static constexpr int kBackToBackMs = 10;  // requests closer than this come back to back
+  Clock::time_point last_request_at_;
+  bool back_to_back_ = false;
   uint64_t spares_made_ = 0;
   std::string last_key_;
   bool pool_broken_ = false;
