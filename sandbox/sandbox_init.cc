@@ -20,6 +20,7 @@
 #include "sandbox/file_ops.h"
 #include "sandbox/identity.h"
 #include "sandbox/keeper.h"
+#include "sandbox/prefault.h"
 #include "sandbox/wire.h"
 
 namespace swebox::sandbox::init {
@@ -168,8 +169,9 @@ class Init {
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     signal(SIGPIPE, SIG_IGN);
     sigchld_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    // Touch the memory the first requests will use now, while nobody waits: init's pages are
-    // shared copy-on-write with the zygote's, and each first write costs a fault.
+    // Take the page faults the first requests would take now, while nobody waits (prefault.h).
+    prefault::code();
+    prefault::writable();
     {
       std::vector<std::string> warm(256, std::string(200, 'w'));
       std::string big(64 << 10, 'w');
