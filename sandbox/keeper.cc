@@ -43,7 +43,6 @@ void say(const char* a, const char* b = "", const char* c = "") {
   if (seccomp_policy::apply(*common.seccomp) != 0) _exit(126);
 
   // Take the page faults the launch would take now, while nobody waits (see prefault.h).
-  prefault::code();
   {
     std::vector<std::string> warm(64, std::string(200, 'w'));
     std::string big(64 << 10, 'w');

@@ -163,6 +163,7 @@ class Init {
 
   [[noreturn]] void run() {
     root_fd_ = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    devnull_ = open("/dev/null", O_RDONLY | O_CLOEXEC);  // every command's stdin by default
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGCHLD);
@@ -444,16 +445,11 @@ class Init {
     int out[2], err[2] = {-1, -1}, in[2] = {-1, -1};
     pipe2(out, O_CLOEXEC);
     if (!merge) pipe2(err, O_CLOEXEC);
-    int devnull = -1;
-    if (!j->stdin_data.empty()) {
-      pipe2(in, O_CLOEXEC);
-    } else {
-      devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    }
-    keeper::Command cmd{argv, resolve_cwd(cwd), {in[0] >= 0 ? in[0] : devnull, out[1], merge ? out[1] : err[1]}};
+    if (!j->stdin_data.empty()) pipe2(in, O_CLOEXEC);
+    keeper::Command cmd{argv, resolve_cwd(cwd), {in[0] >= 0 ? in[0] : devnull_, out[1], merge ? out[1] : err[1]}};
     std::string error;
     j->keeper = start_command(cmd, &error);
-    for (int fd : {in[0], out[1], err[1], devnull})
+    for (int fd : {in[0], out[1], err[1]})
       if (fd >= 0) close(fd);
     j->out.fd = out[0];
     j->err.fd = err[0];
@@ -501,13 +497,12 @@ class Init {
     pipe2(cmd, O_CLOEXEC);
     pipe2(status, O_CLOEXEC);
     pipe2(out, O_CLOEXEC);
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     keeper::Command command{{"/bin/bash", "--noprofile", "--norc", "-c", kSessionLoop},
                             cfg_.workspace_mount,
-                            {devnull, out[1], out[1], cmd[0], status[1]}};
+                            {devnull_, out[1], out[1], cmd[0], status[1]}};
     session_ = Session{};
     session_.keeper = start_command(command, error);
-    for (int fd : {devnull, out[1], cmd[0], status[1]}) close(fd);
+    for (int fd : {out[1], cmd[0], status[1]}) close(fd);
     if (session_.keeper.pid < 0) {
       for (int fd : {cmd[1], status[0], out[0]}) close(fd);
       session_ = Session{};
@@ -758,6 +753,7 @@ class Init {
   keeper::Slot slot_;
   bool want_slot_ = true;
   int root_fd_ = -1;
+  int devnull_ = -1;
   int sigchld_fd_ = -1;
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<Job>> execs_;
