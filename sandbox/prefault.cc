@@ -1,15 +1,12 @@
 #include "sandbox/prefault.h"
 
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <link.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22  // Linux 5.14
-#define MADV_POPULATE_WRITE 23
 #endif
 
 namespace swebox::sandbox::prefault {
@@ -31,22 +28,6 @@ void code() {
         return 0;
       },
       nullptr);
-}
-
-void writable() {
-  FILE* maps = fopen("/proc/self/maps", "re");
-  if (!maps) return;
-  char line[512];
-  while (fgets(line, sizeof line, maps)) {
-    unsigned long start, end;
-    char perms[8];
-    if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3) continue;
-    // Private and writable; not the vsyscall/vvar-like special ones (not readable as memory).
-    if (perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p') continue;
-    if (strstr(line, "[vvar") || strstr(line, "[vsyscall]")) continue;
-    madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE);
-  }
-  fclose(maps);
 }
 
 }  // namespace swebox::sandbox::prefault

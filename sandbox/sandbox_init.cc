@@ -172,7 +172,6 @@ class Init {
     sigchld_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     // Take the page faults the first requests would take now, while nobody waits (prefault.h).
     prefault::code();
-    prefault::writable();
     {
       std::vector<std::string> warm(256, std::string(200, 'w'));
       std::string big(64 << 10, 'w');
