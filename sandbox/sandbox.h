@@ -151,14 +151,16 @@ HostIdentity sandbox_host_identity();
 inline constexpr uint32_t kSandboxUid = 1000;
 inline constexpr uint32_t kSandboxGid = 1000;
 
-// Notes about degraded isolation on this host (e.g. "cgroups unavailable: memory, pids and cpu
-// limits are not enforced; rlimits still apply"); empty when everything is enforced. Filled once
+// Notes about degraded isolation on this host (e.g. "cgroups unavailable for memory, pids, cpu
+// ...: rlimits stand in ..."); empty when everything is enforced. Filled once
 // the first native sandbox was created.
 std::vector<std::string> native_sandbox_notes();
 
 // The native backend makes the next sandbox ahead of time when a config is asked for again (so
-// that make_sandbox costs no set-up). This tears down the ones made ahead; none is made again
-// until a config repeats. For leak checks and for callers about to idle for long.
+// that make_sandbox costs no set-up). Such a sandbox already has the workspace lowers mounted:
+// as with any overlay, they must not change while it lives (change a lower's path, or call this
+// first). This tears down the ones made ahead; none is made again until a config repeats. For
+// leak checks, for callers about to idle for long, and before changing a workspace lower.
 void release_spare_sandboxes();
 
 }  // namespace swebox::sandbox
