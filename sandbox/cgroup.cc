@@ -1,6 +1,7 @@
 // Picks, per controller, the hierarchy that has it, and makes the sandbox's cgroup there.
 #include "sandbox/cgroup.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -83,6 +84,10 @@ Group create(const std::string& name, const Limits& limits, std::string* note) {
     if (controller == "pids") g.pids = ok;
     if (controller == "cpu") g.cpu = ok;
     if (!ok) missing.push_back(controller);
+    if (ok) {
+      size_t index = std::find(g.dirs.begin(), g.dirs.end(), dir) - g.dirs.begin();
+      g.controllers.push_back({controller, index, place.v2});
+    }
   }
   if (!missing.empty() && note) {
     std::string list;
@@ -93,6 +98,16 @@ Group create(const std::string& name, const Limits& limits, std::string* note) {
             "space) and pids (RLIMIT_NPROC), nothing for cpu";
   }
   return g;
+}
+
+bool apply_limits(const Group& group, const Limits& limits) {
+  bool ok = true;
+  for (const auto& c : group.controllers) {
+    if (c.dir >= group.dirs.size()) continue;
+    const std::string& dir = group.dirs[c.dir];
+    ok &= c.v2 ? v2::set_limits(dir, c.name, limits) : v1::set_limits(dir, c.name, limits);
+  }
+  return ok;
 }
 
 std::vector<int> open_procs(const Group& group, std::string* error) {

@@ -18,11 +18,20 @@ struct Group {
   std::vector<std::string> dirs;  // every cgroup directory made for the sandbox (attach + remove)
   int oom_events_fd = -1;         // v1 memory.oom_control or v2 memory.events, for oom_kills()
   bool memory = false, pids = false, cpu = false;  // which limits are enforced
+  struct Controller {
+    std::string name;  // memory, pids, cpu
+    size_t dir;        // its index in dirs
+    bool v2;
+  };
+  std::vector<Controller> controllers;  // those enforced, for apply_limits
 };
 
 // Makes the sandbox's cgroups named `name` with the limits. What could not be enforced is
 // described in *note (empty when everything is).
 Group create(const std::string& name, const Limits& limits, std::string* note);
+// Writes the limits into the group's cgroups (for a group made before its limits were known).
+// False when a write failed.
+bool apply_limits(const Group& group, const Limits& limits);
 // Parent side: opens every cgroup's process list for writing, so that a child can move itself
 // in (attach_self) with no privilege of its own: the kernel checks the opener's credentials.
 // Empty with *error set on failure.

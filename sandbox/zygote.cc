@@ -132,13 +132,18 @@ class Zygote {
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     sigchld_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     cleaner_fd_ = cleaner::start();
+    // Shells copy the mount table when they are made: a mount or unmount on the host since then
+    // makes them stale (a path under a new mount would not be there). The kernel flags changes
+    // on an open mountinfo with POLLPRI.
+    mounts_fd_ = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    drain_mountinfo();
     try {
       seccomp_policy::program();
     } catch (const std::exception& e) {
       seccomp_error_ = e.what();
     }
     for (;;) {
-      std::vector<pollfd> fds = {{host_fd_, POLLIN, 0}, {sigchld_fd_, POLLIN, 0}};
+      std::vector<pollfd> fds = {{host_fd_, POLLIN, 0}, {sigchld_fd_, POLLIN, 0}, {mounts_fd_, POLLPRI, 0}};
       int timeout_ms = -1;
       auto now = Clock::now();
       for (const auto& b : building_) {
@@ -147,21 +152,24 @@ class Zygote {
         ms = std::max<long long>(ms, 0);
         if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
       }
-      if (pending_spare_) {
-        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(pending_spare_->at - now).count() + 1;
+      for (auto at : {pending_spare_ ? std::optional<Clock::time_point>(pending_spare_->at) : std::nullopt, shell_due_}) {
+        if (!at) continue;
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*at - now).count() + 1;
         ms = std::max<long long>(ms, 0);
         if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(ms);
       }
       int n = poll(fds.data(), fds.size(), timeout_ms);
       if (n < 0 && errno != EINTR) break;
       if (fds[1].revents) reap();
+      if (fds[2].revents) mounts_changed();
       // Sandboxes whose set-up ended (or ran out of time); collected first, as finishing one
       // may start another build.
       std::vector<int> ended;
-      for (size_t i = 2; i < fds.size(); ++i)
-        if (fds[i].revents || Clock::now() >= building_[i - 2].deadline) ended.push_back(fds[i].fd);
+      for (size_t i = 3; i < fds.size(); ++i)
+        if (fds[i].revents || Clock::now() >= building_[i - 3].deadline) ended.push_back(fds[i].fd);
       for (int fd : ended) finish_build(fd);
       if (pending_spare_ && Clock::now() >= pending_spare_->at) start_pending_spare();
+      if (shell_due_ && Clock::now() >= *shell_due_) make_due_shell();
       if (fds[0].revents) {
         std::string body;
         std::vector<int> passed;
@@ -208,6 +216,7 @@ class Zygote {
     for (auto& rec : dying_) teardown(rec);
     for (auto& b : building_) teardown(b.rec);
     for (auto& b : spares_) teardown(b.rec);
+    for (auto& s : shells_) teardown(s.rec);
     _exit(0);
   }
 
@@ -245,6 +254,8 @@ class Zygote {
         if (b.rec.pid == pid) b.rec.reaped = true;
       for (auto& b : spares_)
         if (b.rec.pid == pid) b.rec.reaped = true;
+      for (auto& s : shells_)
+        if (s.rec.pid == pid) s.rec.reaped = true;
     }
     // A killed sandbox whose init is reaped has no process left: its cgroups and dirs can go.
     for (auto it = dying_.begin(); it != dying_.end();) {
@@ -315,32 +326,194 @@ class Zygote {
     return rec.state_dir + "/upper";
   }
 
-  // Starts making a sandbox named `name` (under spare names when `spare`): state dir, cgroups,
-  // the child in its new namespaces with its id maps written. The child does the rest on its
-  // own; finish_build() takes over when it reports. Returns "" or what failed (everything made
-  // is torn down then).
-  std::string start_build(const Config& c, const std::string& key, const std::string& name, bool spare,
-                          Building* out) {
+  // A sandbox's processes made before its config is known: namespaces and id maps, cgroups
+  // (limits come with the config), the network namespace, a temp state dir. Its child then
+  // waits for the config (assign()), mounts and becomes init. Made ahead of a request, a shell
+  // takes the costly part off that request's path, whatever its config: moving into cgroups
+  // waits for RCU grace periods (milliseconds), a network namespace costs ~0.6 ms.
+  struct Shell {
+    Record rec;
+    std::string note;
+    int host_ctl = -1;   // the host's end of init's control socket
+    int ready_fd = -1;   // the child reports "R" or "E<why>" here (also before its config)
+    int assign_fd = -1;  // the config goes here
+  };
+
+  // Makes a shell whose cgroups are named `name`, with the state dir `state_for` asks for (a
+  // temp dir by default; a size-limited tmpfs must be mounted before the clone, to be seen in
+  // the child's mount namespace). Returns "" or what failed (all undone then).
+  std::string make_shell(const std::string& name, Shell* out, const Config& state_for = Config{}) {
+    Shell s;
+    std::string error;
+    if (prepare_state(state_for, s.rec, "", &error).empty()) {
+      teardown(s.rec);
+      return error;
+    }
+    Limits unset;  // the config's limits are written by assign()
+    unset.memory_bytes = 0;
+    unset.pids = 0;
+    unset.cpus = 0;
+    s.rec.group = cgroup::create(name, unset, &s.note);
+    // The child moves itself into its cgroups through these, so that the grace periods hold up
+    // only that child, not the zygote.
+    std::vector<int> procs = cgroup::open_procs(s.rec.group, &error);
+    if (!error.empty()) {
+      teardown(s.rec);
+      return "sandbox setup failed: cannot move the sandbox into its cgroups: " + error;
+    }
+    int ctl[2], ready[2], assign[2];
+    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl);
+    pipe2(ready, O_CLOEXEC);
+    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, assign);
+    // The network namespace is made by the child (in its cgroups, in parallel).
+    const int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+    long pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
+    if (pid == 0) {
+      // Nothing of the zygote's stays open in the sandbox (other sandboxes' control sockets
+      // above all: a copy held here would keep their init alive past the host's close).
+      std::vector<int> keep = procs;
+      for (int fd : {ctl[1], ready[1], assign[1], s.rec.group.oom_events_fd})
+        if (fd >= 0) keep.push_back(fd);
+      close_all_but(keep);
+      child(s.rec.group, procs, ctl[1], ready[1], assign[1]);
+    }
+    for (int fd : procs) close(fd);
+    for (int fd : {ctl[1], ready[1], assign[1]}) close(fd);
+    if (pid < 0) {
+      for (int fd : {ctl[0], ready[0], assign[0]}) close(fd);
+      teardown(s.rec);
+      return errno_text("clone into new namespaces (user namespaces may be disabled: "
+                        "see /proc/sys/user/max_user_namespaces)");
+    }
+    s.rec.pid = pid;
+    s.host_ctl = ctl[0];
+    s.ready_fd = ready[0];
+    s.assign_fd = assign[0];
+    if (std::string e = user_ns::write_id_maps(pid); !e.empty()) {
+      discard_shell(s);
+      return "sandbox setup failed: " + e;
+    }
+    *out = std::move(s);
+    return "";
+  }
+
+  void drain_mountinfo() {
+    if (mounts_fd_ < 0) return;
+    char buf[65536];
+    lseek(mounts_fd_, 0, SEEK_SET);
+    while (read(mounts_fd_, buf, sizeof buf) > 0) {
+    }
+  }
+
+  // The host's mount table changed: what was made ahead from a copy of it goes.
+  void mounts_changed() {
+    drain_mountinfo();
+    for (auto& s : shells_) discard_shell(s);
+    shells_.clear();
+    for (auto& b : spares_) {
+      close(b.host_ctl);
+      retire(b.rec);
+    }
+    spares_.clear();
+    for (auto it = building_.begin(); it != building_.end();) {
+      if (!it->spare || it->reply >= 0) {
+        ++it;
+        continue;
+      }
+      close(it->host_ctl);
+      close(it->ready_fd);
+      retire(it->rec);
+      it = building_.erase(it);
+    }
+    if (!last_key_.empty()) want_shell();
+  }
+
+  void discard_shell(Shell& s) {
+    for (int fd : {s.host_ctl, s.ready_fd, s.assign_fd})
+      if (fd >= 0) close(fd);
+    s.host_ctl = s.ready_fd = s.assign_fd = -1;
+    retire(s.rec);
+  }
+
+  // Gives shell `s` its config (under cgroup names `name`): limits, state dir; its child mounts
+  // and reports; finish_build() takes over then. Returns "" or what failed (all undone then).
+  std::string assign(Shell& s, const Config& c, const std::string& key, const std::string& name, bool spare,
+                     Building* out, bool state_made_for_c = false) {
     Building b;
     b.config = c;
     b.key = key;
     b.spare = spare;
+    b.note = s.note;
+    b.rec = s.rec;
     std::string error;
-    b.upper = prepare_state(c, b.rec, spare ? spare_dir(name) : "", &error);
-    if (b.upper.empty()) {
-      teardown(b.rec);
-      return error;
+    auto undo = [&](const std::string& why) {
+      s.rec = b.rec;
+      discard_shell(s);
+      return "sandbox setup failed: " + why;
+    };
+    if (!state_made_for_c && !c.state_dir.empty()) {
+      // The shell's temp dir will not do: the caller's dir.
+      cleaner::remove(cleaner_fd_, b.rec.state_dir);
+      b.rec.state_dir.clear();
+      b.rec.temp_state = false;
+      if (prepare_state(c, b.rec, "", &error).empty()) return undo(error);
     }
-    b.rec.group = cgroup::create(name, c.limits, &b.note);
-    // The child moves itself into its cgroups through these: moving a process between cgroups
-    // waits for an RCU grace period per hierarchy (milliseconds), which then holds up only that
-    // child, not the zygote.
-    std::vector<int> procs = cgroup::open_procs(b.rec.group, &error);
-    if (!error.empty()) {
-      teardown(b.rec);
-      return "sandbox setup failed: cannot move the sandbox into its cgroups: " + error;
+    b.upper = b.rec.state_dir + "/upper";
+    for (auto& dir : b.rec.group.dirs) {
+      std::string renamed = dir.substr(0, dir.rfind('/') + 1) + name;
+      if (renamed != dir && rename(dir.c_str(), renamed.c_str()) == 0) dir = renamed;
     }
+    if (!cgroup::apply_limits(b.rec.group, c.limits)) return undo(errno_text("writing the cgroup limits"));
+    wire::Writer w;
+    put_config(w, c);
+    w.str(b.rec.state_dir);
+    if (!wire::send_frame(s.assign_fd, w.frame())) return undo("the sandbox died while starting");
+    close(s.assign_fd);
+    s.assign_fd = -1;
+    b.host_ctl = s.host_ctl;
+    b.ready_fd = s.ready_fd;
+    b.deadline = Clock::now() + std::chrono::seconds(20);
+    *out = std::move(b);
+    return "";
+  }
 
+  // Starts making a sandbox named `name` (under spare names when `spare`) with a new shell.
+  std::string start_build(const Config& c, const std::string& key, const std::string& name, bool spare,
+                          Building* out) {
+    Shell s;
+    if (std::string e = make_shell(name, &s, c); !e.empty()) return e;
+    return assign(s, c, key, name, spare, out, true);
+  }
+
+  // A shell made ahead and still alive, or false.
+  bool take_shell(Shell* out) {
+    while (!shells_.empty()) {
+      Shell s = std::move(shells_.front());
+      shells_.pop_front();
+      pollfd p{s.ready_fd, POLLIN, 0};  // a shell says something only if it failed
+      if (!s.rec.reaped && poll(&p, 1, 0) == 0) {
+        *out = std::move(s);
+        return true;
+      }
+      discard_shell(s);
+    }
+    return false;
+  }
+
+  // Keeps one shell ready once sandboxes are being asked for; begun like a spare (2 ms later
+  // unless requests come back to back).
+  void want_shell() {
+    if (shells_.size() >= kShells || shell_due_) return;
+    shell_due_ = Clock::now() + std::chrono::milliseconds(back_to_back_ ? 0 : kSpareDelayMs);
+  }
+
+  void make_due_shell() {
+    shell_due_.reset();
+    Shell s;
+    if (make_shell(spare_name(), &s).empty()) shells_.push_back(std::move(s));
+  }
+
+  static mounts::Plan plan_for(const Config& c, const std::string& state_dir) {
     // What the child mounts (it opens the paths itself: see mounts::open_sources).
     mounts::Plan plan;
     plan.rootfs = c.rootfs;
@@ -348,56 +521,10 @@ class Zygote {
     plan.workspace_mount = c.workspace_mount;
     plan.tmp_bytes = c.limits.tmp_bytes;
     plan.lower_paths = c.workspace_lowers;
-    if (plan.lower_paths.empty()) plan.lower_paths.push_back(b.rec.state_dir + "/empty");
-    plan.state_path = b.rec.state_dir;
+    if (plan.lower_paths.empty()) plan.lower_paths.push_back(state_dir + "/empty");
+    plan.state_path = state_dir;
     for (const auto& bind : c.binds) plan.binds.push_back({-1, bind.host_path, bind.sandbox_path, bind.writable});
-
-    int ctl[2], ready[2], go[2];
-    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl);
-    pipe2(ready, O_CLOEXEC);
-    pipe2(go, O_CLOEXEC);
-    // The network namespace is made by the child (the costliest one, ~0.6 ms: it then runs in the
-    // sandbox's cgroup and in parallel, instead of in the zygote).
-    const int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
-    long pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
-    if (pid == 0) {
-      // Nothing of the zygote's stays open in the sandbox (other sandboxes' control sockets
-      // above all: a copy held here would keep their init alive past the host's close).
-      std::vector<int> keep = procs;
-      for (int fd : {ctl[1], ready[1], go[0], b.rec.group.oom_events_fd})
-        if (fd >= 0) keep.push_back(fd);
-      close_all_but(keep);
-      child(c, plan, b.rec.group, procs, ctl[1], ready[1], go[0]);
-    }
-    for (int fd : procs) close(fd);
-    close(ctl[1]);
-    close(ready[1]);
-    close(go[0]);
-    if (pid < 0) {
-      close(ctl[0]);
-      close(ready[0]);
-      close(go[1]);
-      teardown(b.rec);
-      return errno_text("clone into new namespaces (user namespaces may be disabled: "
-                        "see /proc/sys/user/max_user_namespaces)");
-    }
-    b.rec.pid = pid;
-    // The sandbox itself runs at the usual priority (its CPU weight is what holds a spare back).
-    std::string e = user_ns::write_id_maps(pid);
-    // "m": the maps are there; go on.
-    if (e.empty() && write(go[1], "m", 1) != 1) e = "the sandbox died while starting";
-    close(go[1]);
-    if (!e.empty()) {
-      close(ctl[0]);
-      close(ready[0]);
-      teardown(b.rec);
-      return "sandbox setup failed: " + e;
-    }
-    b.host_ctl = ctl[0];
-    b.ready_fd = ready[0];
-    b.deadline = Clock::now() + std::chrono::seconds(20);
-    *out = std::move(b);
-    return "";
+    return plan;
   }
 
   static void close_all_but(std::vector<int> keep) {
@@ -483,6 +610,7 @@ class Zygote {
     if (it == pushed_.end()) return;
     Pushed p = std::move(it->second);
     pushed_.erase(it);
+    want_shell();
     last_key_ = p.key;
     if (poolable(p.config)) make_spare(p.config, p.key);
   }
@@ -508,6 +636,9 @@ class Zygote {
     pushed_.clear();
     last_key_.clear();
     pending_spare_.reset();
+    for (auto& s : shells_) discard_shell(s);
+    shells_.clear();
+    shell_due_.reset();
     wire::send_frame(reply, wire::Writer().u64(1).frame());
     close(reply);
   }
@@ -646,16 +777,24 @@ class Zygote {
       }
     }
     Building b;
-    if (std::string e = start_build(c, key, name_for(id), false, &b); !e.empty()) return fail(reply, e);
+    // A shell made ahead serves any config but one whose state is a tmpfs (mounted only now,
+    // after the shell's mount namespace was copied).
+    Shell shell;
+    std::string e = c.limits.workspace_bytes == 0 && take_shell(&shell)
+                        ? assign(shell, c, key, name_for(id), false, &b)
+                        : start_build(c, key, name_for(id), false, &b);
+    want_shell();
+    if (!e.empty()) return fail(reply, e);
     b.reply = reply;
     b.id = id;
     building_.push_back(std::move(b));
     if (again && poolable(c)) make_spare(c, key);
   }
 
-  // In the new namespaces, as their pid 1. Reports on `ready`, then becomes init.
-  [[noreturn]] void child(const Config& c, mounts::Plan& plan, const cgroup::Group& group,
-                          const std::vector<int>& procs, int ctl, int ready, int go) {
+  // In the new namespaces, as their pid 1: joins its cgroups and makes its network namespace,
+  // waits for its config, mounts, reports on `ready`, then becomes init.
+  [[noreturn]] void child(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int ready,
+                          int assign) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     auto report = [&](const std::string& error) {
       std::string msg = error.empty() ? "R" : "E" + error;
@@ -664,13 +803,23 @@ class Zygote {
       if (!error.empty()) _exit(1);
       close(ready);
     };
-    char g;
-    if (read(go, &g, 1) != 1) _exit(1);
-    close(go);
     // Nothing runs before we are in our cgroups.
     if (int rc = cgroup::attach_self(procs); rc != 0)
       report(std::string("cannot move the sandbox into its cgroups: ") + strerror(-rc));
     if (unshare(CLONE_NEWNET) != 0) report(errno_text("making the network namespace"));
+    std::string body;
+    if (!wire::recv_frame(assign, &body, -1)) _exit(1);  // the shell was discarded
+    close(assign);
+    // Init keeps pointers to these for its whole life.
+    static Config c;
+    static mounts::Plan plan;
+    try {
+      wire::Reader r(body);
+      c = get_config(r);
+      plan = plan_for(c, r.str());
+    } catch (const std::exception& e) {
+      report(std::string("bad config from the zygote: ") + e.what());
+    }
     if (std::string e = mounts::open_sources(plan); !e.empty()) report(e);
     if (int rc = user_ns::become_sandbox_user(); rc != 0)
       report(std::string("becoming the sandbox user: ") + strerror(-rc));
@@ -750,6 +899,7 @@ class Zygote {
   int spares_fd_;  // ready spares go to the host here
   int sigchld_fd_ = -1;
   int cleaner_fd_ = -1;
+  int mounts_fd_ = -1;
   uint64_t next_id_ = 1;
   std::map<uint64_t, Record> records_;
   std::deque<Record> dying_;  // killed, waiting for the rest of their teardown
@@ -771,6 +921,9 @@ class Zygote {
   static constexpr int kBackToBackMs = 10;  // requests closer than this come back to back
   Clock::time_point last_request_at_;
   bool back_to_back_ = false;
+  std::deque<Shell> shells_;  // made ahead, waiting for a config
+  std::optional<Clock::time_point> shell_due_;
+  static constexpr size_t kShells = 1;
   uint64_t spares_made_ = 0;
   std::string last_key_;
   bool pool_broken_ = false;
