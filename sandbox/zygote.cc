@@ -405,9 +405,9 @@ class Zygote {
     }
   }
 
-  // The host's mount table changed: what was made ahead from a copy of it goes.
-  void mounts_changed() {
-    drain_mountinfo();
+  // Tears down what was made ahead and is not claimed by a request: shells, spares (not those
+  // pushed to the host).
+  void drop_made_ahead() {
     for (auto& s : shells_) discard_shell(s);
     shells_.clear();
     for (auto& b : spares_) {
@@ -425,6 +425,12 @@ class Zygote {
       retire(it->rec);
       it = building_.erase(it);
     }
+  }
+
+  // The host's mount table changed: what was made ahead from a copy of it goes.
+  void mounts_changed() {
+    drain_mountinfo();
+    drop_made_ahead();
     if (!last_key_.empty()) want_shell();
   }
 
@@ -618,26 +624,10 @@ class Zygote {
   // Drops every sandbox made ahead of time (the host destroys the pushed ones it holds), and
   // makes none until a config repeats again.
   void release(int reply) {
-    for (auto& b : spares_) {
-      close(b.host_ctl);
-      retire(b.rec);
-    }
-    spares_.clear();
-    for (auto it = building_.begin(); it != building_.end();) {
-      if (it->reply >= 0) {
-        ++it;
-        continue;
-      }
-      close(it->host_ctl);
-      close(it->ready_fd);
-      retire(it->rec);
-      it = building_.erase(it);
-    }
+    drop_made_ahead();
     pushed_.clear();
     last_key_.clear();
     pending_spare_.reset();
-    for (auto& s : shells_) discard_shell(s);
-    shells_.clear();
     shell_due_.reset();
     wire::send_frame(reply, wire::Writer().u64(1).frame());
     close(reply);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <sys/mount.h>
 #include <thread>
 #include <unistd.h>
 
@@ -32,6 +33,13 @@ struct Lowers {
     for (auto& d : dirs) fs::remove_all(d);
   }
 };
+
+sb::ExecResult make_sandbox_and_run(boost::asio::io_context& io, const sb::Config& c, const std::string& command) {
+  auto box = sb::make_sandbox(io, c);
+  sb::ExecResult r = box->run(command, 20);
+  box->destroy();
+  return r;
+}
 
 sb::ExecRequest true_request() {
   sb::ExecRequest req;
@@ -99,5 +107,30 @@ TEST_CASE("a sandbox made ahead of time for a repeated config starts fresh") {
     box->destroy();
   }
   CHECK_FALSE(fs::exists(lowers.dirs[0] / "left-0"));
+  sb::release_spare_sandboxes();
+}
+
+TEST_CASE("a sandbox sees a workspace on a mount made after the sandboxes made ahead of time") {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: mounting a tmpfs needs root");
+    return;
+  }
+  Lowers lowers(1);
+  boost::asio::io_context io;
+  sb::Config c;
+  c.workspace_lowers = {lowers.dirs[0].string()};
+  // In use: a shell (and a spare) are made ahead from a copy of the mount table as it is now.
+  for (int i = 0; i < 3; ++i) make_sandbox_and_run(io, c, "true");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  fs::path mnt = fs::temp_directory_path() / ("swebox-late-mount-" + std::to_string(getpid()));
+  fs::create_directories(mnt);
+  REQUIRE(mount("swebox-late", mnt.c_str(), "tmpfs", 0, "size=1m") == 0);
+  std::ofstream(mnt / "on-the-new-mount") << "yes\n";
+  sb::Config late;
+  late.workspace_lowers = {mnt.string()};
+  sb::ExecResult r = make_sandbox_and_run(io, late, "cat /testbed/on-the-new-mount");
+  CHECK_MESSAGE(r.out == "yes\n", "the sandbox saw: ", r.out, r.detail);
+  umount2(mnt.c_str(), MNT_DETACH);
+  fs::remove_all(mnt);
   sb::release_spare_sandboxes();
 }
