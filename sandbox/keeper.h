@@ -4,9 +4,10 @@
 // first process. The keeper reports the command's wait status, then exits.
 //
 // Keepers are made ahead of their commands ("slots"): the namespace clone, the /proc mount, the
-// fork of the command's process, dropping its capabilities and loading its seccomp filter all
-// happen before the command is known. The slot's command process then waits for argv, cwd and
-// fds, and only chdir + execve remain when a command arrives.
+// command's process (sharing the keeper's memory until its execve), dropping its capabilities and
+// loading its seccomp filter all happen before the command is known. The slot's command process
+// then waits for argv, cwd and fds, and only chdir + execve remain when a command arrives. Once
+// the command ended, the keeper kills and reaps what it left, reports, and exits.
 #pragma once
 
 #include <linux/filter.h>

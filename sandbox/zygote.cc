@@ -274,25 +274,12 @@ class Zygote {
   }
 
   // The host dir holding upper/ and work/ (and empty/ when the workspace has no lower).
-  std::string prepare_state(const Config& c, Record& rec, const std::string& spare_name, std::string* error) {
+  std::string prepare_state(const Config& c, Record& rec, std::string* error) {
     HostIdentity id = sandbox_host_identity();
     bool root = geteuid() == 0;
     if (c.state_dir.empty()) {
       std::string templ = temp_base() + "/swebox-sandbox-XXXXXX";
-      if (!spare_name.empty()) {
-        // A spare's dir has a fixed name (renamed when handed out): see spares_.
-        templ = spare_name;
-        int fd = open(templ.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0) {  // left by a spare that failed: start clean
-          mounts::remove_contents(fd);
-          close(fd);
-          rmdir(templ.c_str());
-        }
-        if (mkdir(templ.c_str(), 0700) != 0) {
-          *error = errno_text("creating " + templ);
-          return "";
-        }
-      } else if (!mkdtemp(templ.data())) {
+      if (!mkdtemp(templ.data())) {
         *error = errno_text("creating a temp state dir in " + templ);
         return "";
       }
@@ -345,7 +332,7 @@ class Zygote {
   std::string make_shell(const std::string& name, Shell* out, const Config& state_for = Config{}) {
     Shell s;
     std::string error;
-    if (prepare_state(state_for, s.rec, "", &error).empty()) {
+    if (prepare_state(state_for, s.rec, &error).empty()) {
       teardown(s.rec);
       return error;
     }
@@ -462,7 +449,7 @@ class Zygote {
       cleaner::remove(cleaner_fd_, b.rec.state_dir);
       b.rec.state_dir.clear();
       b.rec.temp_state = false;
-      if (prepare_state(c, b.rec, "", &error).empty()) return undo(error);
+      if (prepare_state(c, b.rec, &error).empty()) return undo(error);
     }
     b.upper = b.rec.state_dir + "/upper";
     for (auto& dir : b.rec.group.dirs) {
@@ -717,10 +704,9 @@ class Zygote {
   }
 
   std::string name_for(uint64_t id) const { return "swebox-" + std::to_string(getpid()) + "-" + std::to_string(id); }
-  // Spares are named apart ("...spare"), so that an idle zygote's one live spare is told from
-  // a leak.
+  // What is made ahead (shells, spares) is named apart ("...<n>spare") until it is handed out;
+  // each name is used once, so that a late teardown can never touch a newer one's cgroups.
   std::string spare_name() { return "swebox-" + std::to_string(getpid()) + "-" + std::to_string(++spares_made_) + "spare"; }
-  std::string spare_dir(const std::string& name) const { return temp_base() + "/swebox-sandbox-" + name; }
   static std::string temp_base() {
     const char* tmp = getenv("TMPDIR");
     return tmp && *tmp ? tmp : "/tmp";

@@ -4,6 +4,11 @@
 // already compiled the seccomp program and looked up the cgroup hierarchies makes sandboxes fast.
 // The host talks to it over a socket; each request carries its own reply socket. When the host
 // process goes away, the zygote tears every sandbox down and exits.
+//
+// Work is done ahead of requests: a "shell" (namespaces, cgroups, network namespace, temp state
+// dir: all but the config) is kept ready once sandboxes are asked for, and when a config repeats,
+// a whole "spare" sandbox for it, pushed to the host on a second socket so that create() takes it
+// without a round trip. Builds are asynchronous: many can be under way at once.
 #pragma once
 
 #include <cstdint>
