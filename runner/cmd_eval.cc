@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sandbox/sandbox.h"
 #include "tasks/environment.h"
 #include "tasks/evaluation.h"
 #include "tasks/reports.h"
@@ -256,6 +257,14 @@ int cmd_eval(int argc, char** argv) {
   opts.environments = &table;
   opts.env_setup_hint = "swebox env setup --suite " + a.suite;
   opts.v4_1_compat = a.v41;
+
+  // The sandbox helper is forked from this process: start it before the evaluation threads.
+  try {
+    swebox::sandbox::start_native_backend();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "swebox eval: cannot start the sandbox helper: %s\n", e.what());
+    return 1;
+  }
 
   // Evaluate, a few at a time; instances already reported in this run are kept unless --force.
   std::mutex mu;

@@ -116,5 +116,14 @@ int cmd_run(int argc, char** argv) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  // The sandbox helper is forked from this process: start it before a policy loads weights or
+  // the job starts threads, so that it (and every sandbox) stays small.
+  if (o.episode.backend == swebox::sandbox::Backend::native) {
+    try {
+      swebox::sandbox::start_native_backend();
+    } catch (const std::exception& e) {
+      return fail(std::string("cannot start the sandbox helper: ") + e.what());
+    }
+  }
   return swebox::runner::run_job(o);
 }

@@ -81,6 +81,8 @@ int reply_wait_ms(double timeout_s) {
 
 void release_spare_sandboxes() { zygote::release_spares(); }
 
+void start_native_backend() { zygote::start(); }
+
 std::vector<std::string> native_sandbox_notes() {
   std::lock_guard lock(notes_mu);
   return notes;

@@ -156,6 +156,12 @@ inline constexpr uint32_t kSandboxGid = 1000;
 // the first native sandbox was created.
 std::vector<std::string> native_sandbox_notes();
 
+// Starts the native backend's helper process (the zygote) now instead of with the first sandbox.
+// It is forked from the calling process and every sandbox's processes from it, so call this while
+// the process is small and has one thread: before loading a model or starting threads. Throws
+// SandboxError when it cannot start.
+void start_native_backend();
+
 // The native backend makes the next sandbox ahead of time when a config is asked for again (so
 // that make_sandbox costs no set-up). Such a sandbox already has the workspace lowers mounted:
 // as with any overlay, they must not change while it lives (change a lower's path, or call this

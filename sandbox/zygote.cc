@@ -1092,6 +1092,12 @@ void destroy(uint64_t id, int control_fd, bool wait) {
   close(fd);
 }
 
+void start() {
+  Client& c = client();
+  std::lock_guard lock(c.mu);
+  zygote_fd_locked(c);
+}
+
 void release_spares() {
   Client& c = client();
   int fd;

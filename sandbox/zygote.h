@@ -35,5 +35,7 @@ Created create(const Config& config);
 void destroy(uint64_t id, int control_fd, bool wait);
 // Tears down every sandbox made ahead of time; none is made again until a config repeats.
 void release_spares();
+// Starts the zygote now, if it is not running (host side; thread-safe).
+void start();
 
 }  // namespace swebox::sandbox::zygote
