@@ -756,9 +756,9 @@ class Zygote {
     // A shell made ahead serves any config but one whose state is a tmpfs (mounted only now,
     // after the shell's mount namespace was copied).
     Shell shell;
-    std::string e = c.limits.workspace_bytes == 0 && take_shell(&shell)
-                        ? assign(shell, c, key, name_for(id), false, &b)
-                        : start_build(c, key, name_for(id), false, &b);
+    std::string e = "no shell";
+    if (c.limits.workspace_bytes == 0 && take_shell(&shell)) e = assign(shell, c, key, name_for(id), false, &b);
+    if (!e.empty()) e = start_build(c, key, name_for(id), false, &b);  // (a shell that failed is gone)
     want_shell();
     if (!e.empty()) return fail(reply, e);
     b.reply = reply;
