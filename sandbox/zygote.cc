@@ -215,7 +215,6 @@ class Zygote {
     for (auto& [id, rec] : records_) teardown(rec);
     for (auto& rec : dying_) teardown(rec);
     for (auto& b : building_) teardown(b.rec);
-    for (auto& b : spares_) teardown(b.rec);
     for (auto& s : shells_) teardown(s.rec);
     _exit(0);
   }
@@ -251,8 +250,6 @@ class Zygote {
       for (auto& rec : dying_)
         if (rec.pid == pid) rec.reaped = true;
       for (auto& b : building_)
-        if (b.rec.pid == pid) b.rec.reaped = true;
-      for (auto& b : spares_)
         if (b.rec.pid == pid) b.rec.reaped = true;
       for (auto& s : shells_)
         if (s.rec.pid == pid) s.rec.reaped = true;
@@ -397,11 +394,6 @@ class Zygote {
   void drop_made_ahead() {
     for (auto& s : shells_) discard_shell(s);
     shells_.clear();
-    for (auto& b : spares_) {
-      close(b.host_ctl);
-      retire(b.rec);
-    }
-    spares_.clear();
     for (auto it = building_.begin(); it != building_.end();) {
       if (!it->spare || it->reply >= 0) {
         ++it;
@@ -557,43 +549,33 @@ class Zygote {
       if (b.reply >= 0) fail(b.reply, "sandbox setup failed: " + e);
       return;
     }
-    if (b.reply >= 0) {
-      hand_out(b);
-    } else if (!push(b)) {
-      spares_.push_back(std::move(b));
-    }
+    if (b.reply >= 0) hand_out(b);
+    else push(b);
   }
 
   // Sends the ready spare `b` to the host ahead of its request (the host takes it without a
   // round trip to the zygote: see create() on the host side). Renamed to its own names here,
-  // where it costs nothing to anyone waiting. False when there is no spares channel.
-  bool push(Building& b) {
-    if (spares_fd_ < 0) return false;
+  // where it costs nothing to anyone waiting.
+  void push(Building& b) {
     b.id = next_id_++;
     own_names(b);
     wire::Writer w;
     w.u64(b.id).u64(b.rec.pid).str(b.upper).str(b.note).str(b.key);
     records_[b.id] = b.rec;
-    bool sent = false;
-    std::string framed = w.frame();
     int fds[1] = {b.host_ctl};
     // Never blocks: the host reads the channel only when it makes a sandbox.
     int flags = fcntl(spares_fd_, F_GETFL);
     fcntl(spares_fd_, F_SETFL, flags | O_NONBLOCK);
-    sent = wire::send_frame_fds(spares_fd_, framed, fds, 1);
+    bool sent = wire::send_frame_fds(spares_fd_, w.frame(), fds, 1);
     fcntl(spares_fd_, F_SETFL, flags);
     close(b.host_ctl);
     b.host_ctl = -1;
-    if (!sent) {
+    if (!sent) {  // dropped
       retire(records_[b.id]);
       records_.erase(b.id);
-      return true;  // dropped
+      return;
     }
-    Pushed p;
-    p.config = b.config;
-    p.key = b.key;
-    pushed_[b.id] = std::move(p);
-    return true;
+    pushed_[b.id] = Pushed{b.config, b.key};
   }
 
   // The host took pushed spare `id`: its config is being asked again, so make the next one.
@@ -660,8 +642,6 @@ class Zygote {
 
   // One spare per config at most, ready or being made.
   void make_spare(const Config& c, const std::string& key) {
-    for (const auto& b : spares_)
-      if (b.key == key) return;
     for (const auto& [id, p] : pushed_)
       if (p.key == key) return;
     for (const auto& b : building_)
@@ -723,26 +703,9 @@ class Zygote {
       if (pending_spare_->key == key) start_pending_spare();
       else pending_spare_.reset();
     }
-    // Spares made for another config are not wanted any more.
-    for (auto it = spares_.begin(); it != spares_.end();) {
-      if (it->key == key && !it->rec.reaped) {
-        ++it;
-        continue;
-      }
-      close(it->host_ctl);
-      retire(it->rec);
-      it = spares_.erase(it);
-    }
+    // (Ready spares were pushed to the host, which takes one without asking.)
     bool again = key == last_key_;
     last_key_ = key;
-    if (!spares_.empty()) {
-      Building b = std::move(spares_.front());
-      spares_.pop_front();
-      b.reply = reply;
-      b.id = id;
-      b.refill = again;
-      return hand_out(b);
-    }
     // A spare of this config on its way: this request takes it.
     for (auto& b : building_) {
       if (b.spare && b.reply < 0 && b.key == key) {
@@ -880,8 +843,8 @@ class Zygote {
   std::map<uint64_t, Record> records_;
   std::deque<Record> dying_;  // killed, waiting for the rest of their teardown
   std::vector<Building> building_;
-  // Sandboxes made ahead of time for the config last asked twice in a row (temp state only).
-  std::deque<Building> spares_;  // ready, when there is no spares channel
+  // Spares (sandboxes made ahead for the config last asked twice in a row, temp state only) sent
+  // to the host.
   struct Pushed {
     Config config;
     std::string key;
