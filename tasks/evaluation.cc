@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <sstream>
+#include <stdexcept>
 
 #include <boost/asio/io_context.hpp>
 
@@ -47,6 +48,14 @@ void infra(EvalResult& r, RunLog& log, const std::string& reason) {
 
 }  // namespace
 
+const char* to_string(GradingMode mode) { return mode == GradingMode::sealed ? "sealed" : "swebench"; }
+
+GradingMode parse_grading_mode(const std::string& name) {
+  if (name == "swebench") return GradingMode::swebench;
+  if (name == "sealed") return GradingMode::sealed;
+  throw std::invalid_argument("unknown grading mode '" + name + "' (use swebench or sealed)");
+}
+
 EvalResult evaluate_instance(const Instance& instance, const Prediction& prediction, const EvalOptions& options) {
   auto t_start = Clock::now();
   EvalResult r;
@@ -55,6 +64,7 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
   r.patch_is_none = !prediction.model_patch.has_value();
   r.patch = prediction.model_patch.value_or("");
   r.patch_exists = !r.patch.empty();
+  r.grading = options.grading;
   RunLog log{t_start, &r.log};
   log("evaluating " + instance.instance_id + " (" + instance.repo + " " + instance.version + ", base " +
       instance.base_commit + ") for model " + r.model);

@@ -16,6 +16,16 @@
 
 namespace swebox::tasks {
 
+// How a patch is judged; every report names the mode.
+//   swebench: SWE-bench's verdicts exactly (the default of `swebox eval`: comparability is the point).
+//   sealed:   for rewards that train a policy (the default of `swebox run`): test infrastructure the
+//             patch changes is stripped and flagged, test files are reset to the test patch, bytecode
+//             is purged, and a test patch that does not apply is an infrastructure failure.
+enum class GradingMode { swebench, sealed };
+const char* to_string(GradingMode mode);
+// "swebench" or "sealed"; anything else throws std::invalid_argument naming the value.
+GradingMode parse_grading_mode(const std::string& name);
+
 // One line of SWE-bench predictions: {instance_id, model_name_or_path, model_patch}.
 struct Prediction {
   std::string instance_id;
@@ -43,6 +53,7 @@ struct EvalOptions {
   bool v4_1_compat = false;         // grade with SWE-bench v4.1's rules (grading.h)
   sandbox::Limits limits = evaluation_limits();
   sandbox::Backend backend = sandbox::Backend::native;
+  GradingMode grading = GradingMode::swebench;
 };
 
 // Where the time went, in seconds.
@@ -78,6 +89,10 @@ struct EvalResult {
   std::string test_output;              // test_output.txt: the apply chain's and the eval script's output
   std::vector<std::string> log;         // run_instance.log, line by line
   EvalTiming timing;
+  GradingMode grading = GradingMode::swebench;  // the mode this verdict was reached in
+  // What the judge saw and did beyond SWE-bench's fields (e.g. "stripped": paths removed from the
+  // patch as test infrastructure); an object, empty when there is nothing to say.
+  nlohmann::json audit = nlohmann::json::object();
 };
 
 // Evaluates one instance; never throws for a bad instance or a failing sandbox (those come back as
