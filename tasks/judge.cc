@@ -158,7 +158,8 @@ Verdict judge_episode(const Instance& inst, std::unique_ptr<sandbox::Sandbox> bo
     diff = take_final_diff(inst, std::move(box), base_tree, workspace, config, v);
     have_diff = true;
     v.workspace_diff = diff.patch;
-    for (auto& [k, val] : diff.audit().items()) v.audit[k] = val;
+    nlohmann::json diff_audit = diff.audit();  // items() must not outlive it
+    for (auto& [k, val] : diff_audit.items()) v.audit[k] = val;
     if (diff.refused) v.notes += "; the workspace diff was refused: " + diff.refused_reason;
   }
 

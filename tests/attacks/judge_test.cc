@@ -6,6 +6,7 @@
 // the host leaked into any output, that the attack is not resolved, and that the host is unchanged.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,6 +87,12 @@ void check_run(const AttackRun& run, const HostSecret& secret) {
   CHECK(secret.unchanged());
 }
 
+// A field of a record, null when absent (operator[] of a const json must not meet a missing key).
+nlohmann::json field(const nlohmann::json& j, const std::string& a, const std::string& b) {
+  if (!j.contains(a) || !j[a].is_object() || !j[a].contains(b)) return nullptr;
+  return j[a][b];
+}
+
 }  // namespace
 
 TEST_CASE("a FIFO at .git/info/exclude and in the workspace neither blocks the judge nor leaks") {
@@ -101,10 +108,10 @@ TEST_CASE("a FIFO at .git/info/exclude and in the workspace neither blocks the j
   check_run(run, secret);
   CHECK(run.wall_s < 120);
   const nlohmann::json& t = (*run.episode(kAttacked))["terminal"];
-  CHECK(t["audit"]["judged"] == "workspace");
-  CHECK(t["audit"]["git_touched"] == true);
-  REQUIRE(t["audit"]["skipped_special"].is_array());
-  CHECK(t["audit"]["skipped_special"][0] == "pipe (fifo)");
+  CHECK(field(t, "audit", "judged") == "workspace");
+  CHECK(field(t, "audit", "git_touched") == true);
+  REQUIRE(field(t, "audit", "skipped_special").is_array());
+  CHECK(field(t, "audit", "skipped_special")[0] == "pipe (fifo)");
   // The link is recorded as its text, never followed.
   CHECK(t["patch"].get<std::string>().find("+" + secret.path) != std::string::npos);
 }
@@ -122,9 +129,12 @@ TEST_CASE("a .gitignore glob that makes a backtracking matcher explode costs the
                      "for i in range(20): open(os.path.join('a' * 200, 'a' * 200 + str(i)), 'w').write('x')\n"
                      "EOF\n"
                      "echo made";
+  // The judged patch carries the .gitignore into the evaluation, where eval.sh's `git status` runs
+  // git's own (backtracking) matcher in the evaluation sandbox: bounded there by --eval-timeout.
   AttackRun run = run_attack_episodes({{kAttacked, {bash_action(make), "Done.\n\n## Nothing."}}, benign_episode()},
-                                      {"--wall-limit", "60"}, 240);
+                                      {"--wall-limit", "60", "--eval-timeout", "20"}, 240);
   check_run(run, secret);
+  CHECK(run.wall_s < 120);
   const nlohmann::json& e = *run.episode(kAttacked);
   INFO(e["sandbox"].dump());
   CHECK(e["sandbox"]["diff_ms"].get<double>() < 5000);
@@ -146,25 +156,31 @@ TEST_CASE("a file swapped for a link to a host secret while the judge reads leak
       {"--wall-limit", "60"}, 240);
   check_run(run, secret);
   const nlohmann::json& t = (*run.episode(kAttacked))["terminal"];
-  CHECK(t["audit"]["diff_refused"].is_null());
+  INFO(t.dump(2).substr(0, 3000));
+  CHECK(field(t, "audit", "diff_refused").is_null());
 }
 
 TEST_CASE("hundreds of MiB of junk in the workspace get a clear refusal in bounded output") {
   SWEBOX_REQUIRE_ATTACKS();
   HostSecret secret;
   std::string junk = "cd /testbed && mkdir -p junk && head -c 1048576 /dev/urandom > /tmp/mb && "
-                     "for i in $(seq 300); do cp /tmp/mb junk/$i.bin; done && du -sh junk";
+                     "for i in $(seq 300); do { echo $i; cat /tmp/mb; } > junk/$i.bin; done && du -sh junk";  // 300 different blobs
   AttackRun run = run_attack_episodes({{kAttacked, {bash_action(junk), "Done.\n\n## Junk."}}, benign_episode()},
                                       {"--wall-limit", "120"}, 300);
   check_run(run, secret);
   const nlohmann::json& t = (*run.episode(kAttacked))["terminal"];
-  CHECK(t["audit"]["judged"] == "workspace");
-  REQUIRE(t["audit"]["diff_refused"].is_string());
-  CHECK(t["audit"]["diff_refused"].get<std::string>().find("bytes") != std::string::npos);
+  CHECK(field(t, "audit", "judged") == "workspace");
+  REQUIRE(field(t, "audit", "diff_refused").is_string());
+  CHECK(field(t, "audit", "diff_refused").get<std::string>().find("bytes") != std::string::npos);
   CHECK(t["patch"] == "");
   CHECK(t["eval"]["patch_exists"] == false);
-  // 300 MiB of agent data, a few MiB of output at most.
+  // 300 MiB of agent data, a few MiB of output at most, and no process of the run (the judge's
+  // included: swebox run was this process's child) grew past 200 MiB (the judge holds at most its 32 MiB cap of the agent's files).
   CHECK(run.all_outputs().size() < (16u << 20));
+  struct rusage ru {};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  MESSAGE("largest child's peak RSS: " << ru.ru_maxrss / 1024 << " MiB");
+  CHECK(ru.ru_maxrss < 200 * 1024);
 }
 
 TEST_CASE("a job still writing after submit is stopped before the judge reads") {
@@ -181,8 +197,8 @@ TEST_CASE("a job still writing after submit is stopped before the judge reads") 
   check_run(run, secret);
   const nlohmann::json& t = (*run.episode(kAttacked))["terminal"];
   // Sealed: the submission is judged; the workspace differs from it, and says so.
-  CHECK(t["audit"]["judged"] == "submission");
-  CHECK(t["audit"]["submission_differs"] == true);
+  CHECK(field(t, "audit", "judged") == "submission");
+  CHECK(field(t, "audit", "submission_differs") == true);
   std::string patch = t["patch"];
   CHECK(patch.find("late.txt") != std::string::npos);
   // The diff is of one moment after the writer stopped: ops.py holds late.txt's number.
@@ -211,9 +227,9 @@ TEST_CASE("swebench grading judges the whole workspace diff, sealed the submissi
     REQUIRE(run.episodes.size() == 1);
     const nlohmann::json& t = (*run.episode(kBenign))["terminal"];
     INFO(t.dump(2).substr(0, 3000));
-    CHECK(t["audit"]["grading"] == mode);
-    CHECK(t["audit"]["judged"] == (mode == "sealed" ? "submission" : "workspace"));
-    CHECK(t["audit"]["submission_differs"] == true);
+    CHECK(field(t, "audit", "grading") == mode);
+    CHECK(field(t, "audit", "judged") == (mode == "sealed" ? "submission" : "workspace"));
+    CHECK(field(t, "audit", "submission_differs") == true);
     CHECK(t["eval"]["resolved"] == (mode == "swebench"));
     std::ifstream summary(run.out_dir + "/summary.json");
     nlohmann::json s = nlohmann::json::parse(summary);
