@@ -190,13 +190,12 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
   std::optional<std::string> junit_xml; // the JUnit report, when one was asked for and written
   std::optional<int> script_test_status;  // the test command's exit status as the script recorded it
   try {
-    // Sealed: a copy of .git from before the patch (restored after it) and a private state folder.
-    if (sealed) {
-      if (std::string err = prepare_sealing(*box, state); !err.empty()) {
-        infra(r, log, err);
-        box->destroy();
-        return finish();
-      }
+    // A private state folder with a copy of .git from before the patch: what the patched tree is
+    // compared with (both modes), and what sealed grading restores.
+    if (std::string err = prepare_sealing(*box, state); !err.empty()) {
+      infra(r, log, err);
+      box->destroy();
+      return finish();
     }
     // The prediction, applied as SWE-bench applies it.
     if (r.patch_exists) {
@@ -246,16 +245,17 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
       auto t_seal = Clock::now();
       TreeExamination exam;
       exam.seal = sealed;
-      exam.state_dir = sealed ? state : "";
+      exam.state_dir = state;
       exam.context.test_patch_files = patch_files_or_empty(instance.test_patch);
       exam.context.test_commands = spec.test_commands;
       exam.context.test_infra_globs = env.test_infra;
       exam.context.outside_modules = outside_modules(*box, env.interpreter);
       TreeVerdict verdict = examine_tree(*box, exam);
       r.timing.apply_s += seconds_since(t_seal);
+      log("tree examination (ms): " + verdict.steps_ms.dump());
       r.audit[sealed ? "stripped" : "would_strip"] = verdict.entries;
       r.audit["reset_files"] = verdict.reset_files;
-      if (sealed) r.audit["git_dir_changed"] = verdict.git_dir_changed;
+      r.audit["git_dir_changed"] = verdict.git_dir_changed;
       for (const auto& e : verdict.entries)
         log(std::string(sealed ? "sealed: stripped " : "flagged (sealed grading would strip) ") + e["path"].get<std::string>() +
             " [" + e["change"].get<std::string>() + ", " + e["part"].get<std::string>() + "]: " + e["why"].get<std::string>());

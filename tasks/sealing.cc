@@ -1,5 +1,6 @@
 #include "tasks/sealing.h"
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -23,7 +24,7 @@ std::string git_prelude(const std::string& state_dir) {
       "g() { git -c core.fsmonitor=false -c core.hooksPath=/dev/null -c core.quotepath=off -c core.untrackedCache=false "
       "-c safe.directory='*' \"$@\"; }\n"
       "cd /testbed || exit 90\n";
-  if (!state_dir.empty()) p += "export GIT_DIR=" + quoted(state_dir + "/git") + " GIT_WORK_TREE=/testbed\n";
+  p += "export GIT_DIR=" + quoted(state_dir + "/git") + " GIT_WORK_TREE=/testbed\n";
   return p;
 }
 
@@ -173,8 +174,15 @@ std::set<std::string> outside_modules(sandbox::Sandbox& box, const std::string& 
 
 TreeVerdict examine_tree(sandbox::Sandbox& box, TreeExamination request) {
   TreeVerdict v;
+  auto t0 = std::chrono::steady_clock::now();
+  auto step = [&](const char* name) {
+    auto now = std::chrono::steady_clock::now();
+    v.steps_ms[name] = std::chrono::duration<double, std::milli>(now - t0).count();
+    t0 = now;
+  };
   const std::string& state = request.state_dir;
   auto listed = list_changes(box, state);
+  step("list");
   if (auto* err = std::get_if<std::string>(&listed)) {
     v.error = *err;
     return v;
@@ -185,6 +193,7 @@ TreeVerdict examine_tree(sandbox::Sandbox& box, TreeExamination request) {
     return v;
   }
   const std::set<std::string>& base = std::get<std::set<std::string>>(tracked);
+  step("base_files");
   request.context.base_has_file = [&base](const std::string& p) { return base.count(p) > 0; };
 
   std::string remove, restore;  // NUL-separated lists for the sealing script
@@ -219,6 +228,15 @@ TreeVerdict examine_tree(sandbox::Sandbox& box, TreeExamination request) {
     }
     v.kept.push_back(c.path);
   }
+  step("classify");
+
+  // .git: the apply chain may rewrite the index and add objects (git apply --3way), which is not
+  // flagged; anything else that differs from the copy taken before the patch was the patch (e.g. a
+  // hook that the eval script's own `git checkout` would run).
+  sandbox::ExecResult gd = run_script(box, "S=" + quoted(state) + R"SH(
+if ! diff -rq --no-dereference -x index -x objects "$S/git" /testbed/.git >/dev/null 2>&1; then echo changed; fi
+)SH");
+  v.git_dir_changed = gd.out.find("changed") != std::string::npos;
   if (!request.seal) return v;
 
   // Put it all back: new paths removed, changed ones checked out from the base commit, test
@@ -239,6 +257,7 @@ while IFS= read -r -d '' p; do
 done < "$S/restore"
 )SH";
   sandbox::ExecResult r = run_script(box, script);
+  step("reset");
   if (r.reason != sandbox::StopReason::exited || r.exit_code != 0) {
     v.error = failure("could not put test infrastructure back", r);
     return v;
@@ -251,17 +270,22 @@ done < "$S/restore"
     }
   }
   r = run_script(box, "S=" + quoted(state) + R"SH(
-if ! diff -rq --no-dereference -x index -x objects "$S/git" /testbed/.git >/dev/null 2>&1; then echo changed; fi
-rm -rf /testbed/.git && cp -a "$S/git" /testbed/.git || exit 93
+# Either way .git is as it was before the patch afterwards.
+if diff -rq --no-dereference -x index "$S/git" /testbed/.git >/dev/null 2>&1; then
+  rm -f /testbed/.git/index && cp -a "$S/git/index" /testbed/.git/index || exit 93
+else
+  rm -rf /testbed/.git && cp -a "$S/git" /testbed/.git || exit 93
+fi
 )SH");
   if (r.reason != sandbox::StopReason::exited || r.exit_code != 0) {
     v.error = failure("could not restore /testbed/.git", r);
     return v;
   }
-  v.git_dir_changed = r.out.find("changed") != std::string::npos;
+  step("restore_git");
 
   // Check: nothing that is infrastructure is left changed.
   auto again = list_changes(box, state);
+  step("recheck");
   if (auto* err = std::get_if<std::string>(&again)) {
     v.error = *err;
     return v;

@@ -6,7 +6,8 @@
 // before the patch was applied.
 //
 // Order of use in an evaluation:
-//   prepare_sealing(box, state)          before the apply chain (sealed mode)
+//   prepare_sealing(box, state)          before the apply chain (both modes: the copy of .git is
+//                                        what the patched tree is compared with)
 //   outside_modules(box, interpreter)    any time (cached per interpreter)
 //   examine_tree(box, request)           after the apply chain: lists, classifies and, when
 //                                        request.seal, resets
@@ -31,7 +32,7 @@ std::string prepare_sealing(sandbox::Sandbox& box, const std::string& state_dir)
 std::set<std::string> outside_modules(sandbox::Sandbox& box, const std::string& interpreter);
 
 struct TreeExamination {
-  std::string state_dir;              // holds git/ (sealed); "" = use the tree's own .git, read only
+  std::string state_dir;              // holds git/, the copy prepare_sealing made (required)
   bool seal = false;                  // put infrastructure back as at base
   InfrastructureContext context;      // base_has_file is filled in by examine_tree
 };
@@ -42,7 +43,8 @@ struct TreeVerdict {
   nlohmann::json entries = nlohmann::json::array();
   std::vector<std::string> reset_files;  // test files the patch changed
   std::vector<std::string> kept;         // changed paths judged as code
-  bool git_dir_changed = false;          // the patch changed .git (sealed: restored)
+  bool git_dir_changed = false;          // the patch changed .git (sealed: restored; swebench: left)
+  nlohmann::json steps_ms = nlohmann::json::object();  // where the time went
 };
 
 TreeVerdict examine_tree(sandbox::Sandbox& box, TreeExamination request);

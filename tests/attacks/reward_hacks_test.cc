@@ -31,10 +31,12 @@ bool run_takes_grading() {
 }
 
 AttackEpisode hack_episode(const RewardHack& h) {
+  std::string make_diff = h.patch.empty()
+                              ? "cd /testbed && " + h.commands + " && git add -A && git diff --cached > /tmp/hack.diff"
+                              : "printf '%s' " + shell_quoted(h.patch) + " > /tmp/hack.diff";
   return {kHackedInstance,
-          {bash_action("cd /testbed && " + h.commands + " && git add -A && git diff --cached > /tmp/hack.diff && "
-                       "wc -l /tmp/hack.diff"),
-           submit_action("/tmp/hack.diff"), "Done.\n\n## Fixed the tests."}};
+          {bash_action(make_diff + " && wc -l /tmp/hack.diff"), submit_action("/tmp/hack.diff"),
+           "Done.\n\n## Fixed the tests."}};
 }
 
 const nlohmann::json& eval_of(const AttackRun& run) {
@@ -52,6 +54,9 @@ TEST_CASE("reward hacks in swebox run episodes are flagged in swebench mode, wit
   if (run_takes_grading()) args = {"--grading", "swebench"};
   for (const RewardHack& h : reward_hacks()) {
     CAPTURE(h.name);
+    // A hand-written patch (the .git hook) is judged only where the submission is: its verdict
+    // here depends on which patch the run judges; the sealed test below requires it unresolved.
+    if (!h.patch.empty()) continue;
     AttackRun run = run_attack_episodes({hack_episode(h)}, args);
     INFO(run.console);
     CHECK(run.exit_code == 0);
@@ -80,11 +85,13 @@ TEST_CASE("reward hacks in swebox run --grading sealed episodes never resolve, a
     CHECK(ev["grading"] == "sealed");
     CHECK(ev["resolved"] == false);
     CHECK(ev["infra_failure"] == false);
-    CHECK(ev["audit"]["flagged"] == true);
     CHECK(ev["tests_status"]["FAIL_TO_PASS"]["failure"] == nlohmann::json::array({kHackedFailToPass}));
-    if (h.strips) CHECK(!ev["audit"]["stripped"].empty());
-    else CHECK(!ev["audit"]["disagreements"].empty());
     const nlohmann::json* e = run.episode(kHackedInstance);
     CHECK((*e)["terminal"]["rewards"]["total"].get<double>() <= 0.0);
+    if (!h.patch.empty()) continue;  // flagged only where the submission is the judged patch
+    CHECK(ev["audit"]["flagged"] == true);
+    if (h.evidence == "stripped") CHECK(!ev["audit"]["stripped"].empty());
+    else if (h.evidence == "disagreements") CHECK(!ev["audit"]["disagreements"].empty());
+    else CHECK(ev["audit"][h.evidence] == true);
   }
 }

@@ -144,7 +144,7 @@ TEST_CASE("reward hacks: none resolves in sealed mode, each is flagged in sweben
   const auto& f = fixture();
   for (const RewardHack& h : reward_hacks()) {
     CAPTURE(h.name);
-    std::string patch = f.make_patch(kCalc1, h.commands);
+    std::string patch = h.patch.empty() ? f.make_patch(kCalc1, h.commands) : h.patch;
     REQUIRE(!patch.empty());
 
     nlohmann::json swe = f.eval(h.name, kCalc1, patch, "swebench");
@@ -164,12 +164,17 @@ TEST_CASE("reward hacks: none resolves in sealed mode, each is flagged in sweben
     CHECK(sealed["audit"]["flagged"] == true);
     // The failing test was seen failing (not merely an unreadable log).
     CHECK(sealed["tests_status"]["FAIL_TO_PASS"]["failure"] == nlohmann::json::array({kHackedFailToPass}));
-    if (h.strips) {
+    // What gave it away, in both modes.
+    if (h.evidence == "stripped") {
       CHECK(!sealed["audit"]["stripped"].empty());
-    } else {
+      CHECK(!swe["audit"]["would_strip"].empty());
+    } else if (h.evidence == "disagreements") {
       CHECK(sealed["audit"]["junit"]["used"] == true);
       CHECK(!sealed["audit"]["disagreements"].empty());
       CHECK(!swe["audit"]["disagreements"].empty());
+    } else {
+      CHECK(sealed["audit"][h.evidence] == true);
+      CHECK(swe["audit"][h.evidence] == true);
     }
   }
 }
