@@ -45,7 +45,8 @@ struct EpisodeConfig {
   std::string workspace = "/testbed";
   bool evaluate = true;                // run the task's tests on the final diff
   double eval_timeout_s = 1800;
-  sandbox::Limits limits;
+  // The workspace's changes capped at 1 GiB (a tmpfs: the agent gets "No space left on device").
+  sandbox::Limits limits = [] { sandbox::Limits l; l.workspace_bytes = 1ull << 30; return l; }();
   sandbox::Backend backend = sandbox::Backend::native;
 
   nlohmann::json to_json() const;

@@ -422,8 +422,9 @@ TEST_CASE("CLI --workspace shows a host dir at /testbed without changing it") {
   std::string dir = "/tmp/swebox-test-ws-" + std::to_string(getpid());
   mkdir(dir.c_str(), 0755);
   std::ofstream(dir + "/keep.txt") << "kept\n";
-  // Owned by the sandbox user's host identity, the file is editable inside (overlay copy-up).
-  sb::HostIdentity id = sb::sandbox_host_identity();
+  // Owned as a workspace lower should be (root, when we are root), the file is editable inside
+  // (an idmapped mount shows it as the sandbox user's; overlay copy-up).
+  sb::HostIdentity id = sb::workspace_lower_owner();
   REQUIRE(chown((dir + "/keep.txt").c_str(), id.uid, id.gid) == 0);
   std::string out;
   int rc = run_cli("sandbox exec --workspace " + dir + " -- sh -c 'cat keep.txt; echo changed > keep.txt; cat keep.txt'",
