@@ -42,8 +42,20 @@ mounts::Plan plan_for(const Config& c, const std::string& state_dir) {
   return plan;
 }
 
-
 }  // namespace
+
+void close_all_but(std::vector<int> keep) {
+  keep.push_back(0);
+  keep.push_back(1);
+  keep.push_back(2);
+  std::sort(keep.begin(), keep.end());
+  int from = 0;
+  for (int fd : keep) {
+    if (fd > from) syscall(SYS_close_range, from, fd - 1, 0);
+    from = std::max(from, fd + 1);
+  }
+  syscall(SYS_close_range, from, ~0U, 0);
+}
 
 // In the new namespaces, as their pid 1: joins its cgroups and makes its network namespace,
 // waits for its config, mounts, reports on `ready`, then becomes init.

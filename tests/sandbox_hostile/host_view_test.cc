@@ -250,6 +250,7 @@ TEST_CASE("filling the workspace under a small memory limit ends with ENOSPC, no
   Attack a([](Config& c) {
     c.limits.memory_bytes = 128ull << 20;
     c.limits.workspace_bytes = 1ull << 30;  // capped at half the memory limit
+    c.limits.file_size_bytes = 1ull << 30;  // (the file size limit must not stop it first)
   });
   ExecResult r = a.run("dd if=/dev/zero of=/testbed/fill bs=1M count=512 2>&1; stat -c 'size %s' /testbed/fill", 60);
   CHECK(r.out.find("No space left on device") != std::string::npos);
