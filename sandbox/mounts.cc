@@ -131,6 +131,23 @@ std::string show_entry(int dirfd, const char* name, const std::string& target) {
   return bind_tree(dirfd, name, target, false);
 }
 
+// Copies the regular file `name` of `dirfd` (at most 256 KiB) to `target`; false when it is not
+// one (or cannot be read), to be shown another way.
+bool copy_small_file(int dirfd, const char* name, const std::string& target) {
+  int in = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (in < 0) return false;
+  struct stat st;
+  if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (256 << 10)) {
+    close(in);
+    return false;
+  }
+  std::string data(st.st_size, '\0');
+  ssize_t n = pread(in, data.data(), data.size(), 0);
+  close(in);
+  if (n != st.st_size) return false;
+  return write_file_at(target, data);
+}
+
 // /etc from the allowlist above, and generated identity files (uid 1000 is the sandbox user).
 std::string build_etc(int rootfd, const std::string& etc, const std::string& hostname) {
   mkdir(etc.c_str(), 0755);
@@ -145,6 +162,8 @@ std::string build_etc(int rootfd, const std::string& etc, const std::string& hos
     }
     for (const auto& n : names) {
       if (size_t slash = n.find('/'); slash != std::string::npos) mkdir((etc + "/" + n.substr(0, slash)).c_str(), 0755);
+      // Small files are copied (a mount each would cost more, at set-up and at teardown).
+      if (copy_small_file(efd, n.c_str(), etc + "/" + n)) continue;
       if (auto e = show_entry(efd, n.c_str(), etc + "/" + n); !e.empty()) {
         close(efd);
         return e;
@@ -239,7 +258,7 @@ std::string build_root(Plan& plan) {
   // Nothing we mount may propagate back to the host.
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return err("making / private");
   const std::string base = kBase;
-  if (mount("swebox-root", base.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1048576") != 0)
+  if (mount("swebox-root", base.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4194304") != 0)
     return err("tmpfs for the new root");
 
   // The rootfs' top-level entries (with the host's "/", the system allowlist only): directories
