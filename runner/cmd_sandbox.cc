@@ -29,12 +29,14 @@ options:
   --pids N            process limit (default 512)
   --cpus N            CPU quota in cores, 0 = none (default 2)
   --net none|loopback network: none (default) or loopback only
-  --rootfs DIR        read-only root filesystem (default: the host's /, with homes masked)
+  --rootfs DIR        read-only root filesystem, shown whole (default: of the host's /, only the
+                      system: /usr, /bin, /sbin, /lib*, a filtered /etc; see sandbox/README.md)
   --workspace DIR     host dir used as the workspace's read-only lower layer, seen at /testbed;
                       changes go to an upper dir: a temp dir removed at exit, unless --state-dir;
-                      the command is uid 1000 inside, uid 100000 on the host (when run as root);
-                      when some file of DIR is owned by another host id, the command works on a
-                      private copy owned by that id (DIR itself is never written; said on stderr)
+                      the command is uid 1000 inside, a host uid of its own (when run as root)
+                      that sees DIR's root-owned files as its own (idmapped mount); when some
+                      file of DIR has another owner, the command works on a private copy owned
+                      by root (DIR itself is never written; said on stderr)
   --workspace-as-is   use DIR as the lower layer even then (files of other owners stay read-only)
   --state-dir DIR     keep the workspace's upper/ (exactly what the command changed) in DIR
   --output-bytes N    captured bytes per stream before truncation (default 1048576)
@@ -197,9 +199,9 @@ int exec_command(int argc, char** argv) {
 
   std::string workspace_copy;
   if (!config.workspace_lowers.empty() && !workspace_as_is && geteuid() == 0 &&
-      !owned_by(config.workspace_lowers[0], sb::sandbox_host_identity())) {
+      !owned_by(config.workspace_lowers[0], sb::workspace_lower_owner())) {
     std::string why;
-    workspace_copy = owned_copy(config.workspace_lowers[0], sb::sandbox_host_identity(), &why);
+    workspace_copy = owned_copy(config.workspace_lowers[0], sb::workspace_lower_owner(), &why);
     if (workspace_copy.empty()) {
       std::fprintf(stderr, "swebox sandbox: cannot make a private copy of the workspace %s: %s\n"
                    "(use --workspace-as-is to lend it read-only as it is)\n",

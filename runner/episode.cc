@@ -105,6 +105,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
       sc.limits = c_.limits;
       tasks::Environment env = s_.environments.resolve(inst_.repo, inst_.version);
       if (!env.path.empty()) sc.env.push_back({"PATH", env.path});
+      sc.system_paths = tasks::system_paths(env);
       for (const auto& kv : env.env) sc.env.push_back(kv);
       sandbox_ = sandbox::make_sandbox(s_.io, sc, c_.backend);
       tools::ToolsetConfig tc;

@@ -49,7 +49,8 @@ struct EpisodeConfig {
   // sealed: the submission is judged (the workspace diff when nothing was submitted), test
   // infrastructure stripped; swebench: the workspace diff, as SWE-bench would (tasks/evaluation.h).
   tasks::GradingMode grading = tasks::GradingMode::sealed;
-  sandbox::Limits limits;
+  // The workspace's changes capped at 1 GiB (a tmpfs: the agent gets "No space left on device").
+  sandbox::Limits limits = [] { sandbox::Limits l; l.workspace_bytes = 1ull << 30; return l; }();
   sandbox::Backend backend = sandbox::Backend::native;
 
   nlohmann::json to_json() const;

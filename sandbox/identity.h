@@ -10,9 +10,10 @@
 namespace swebox::sandbox {
 
 namespace user_ns {
-// Parent side: maps kSandboxUid/Gid inside to sandbox_host_identity() outside, for the child
-// `pid` that was cloned into a new user namespace. Returns "" or an error message.
-std::string write_id_maps(pid_t pid);
+// Parent side: maps kSandboxUid/Gid inside to `host` outside (the sandbox's own host uid, or the
+// caller's ids when unprivileged), for the child `pid` that was cloned into a new user namespace.
+// Returns "" or an error message.
+std::string write_id_maps(pid_t pid, HostIdentity host);
 // Child side (right after the maps were written): become uid/gid 1000 inside while keeping every
 // capability of the new namespace. Returns 0 or -errno.
 int become_sandbox_user();

@@ -56,8 +56,7 @@ void say(const char* a, const char* b = "", const char* c = "") {
   Command cmd;
   try {
     wire::Reader r(body);
-    cmd.argv = r.strs();
-    cmd.cwd = r.str();
+    wire::read_launch_message(r, &cmd.argv, &cmd.cwd);
   } catch (...) {
     _exit(126);
   }
@@ -187,7 +186,7 @@ bool launch(Slot& slot, const Command& command, std::string* error) {
     *error = "too many fds for a command";
     return false;
   }
-  std::string framed = wire::Writer().strs(command.argv).str(command.cwd).frame();
+  std::string framed = wire::launch_message(command.argv, command.cwd);
   bool ok = wire::send_frame_fds(slot.launch_fd, framed, command.fds.data(), command.fds.size());
   if (!ok) *error = std::string("the command's keeper is gone: ") + strerror(errno);
   close(slot.launch_fd);

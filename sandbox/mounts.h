@@ -1,8 +1,9 @@
 // The sandbox's filesystem view, built by the child inside its new mount namespace:
-// a read-only tmpfs "/" holding read-only binds of the rootfs' top-level entries (host homes and
-// runtime dirs masked by empty ones when the rootfs is the host's "/"), a fresh /proc, a minimal
-// /dev, a size-limited tmpfs /tmp, and the workspace: an overlay whose upper and work dirs live on
-// the host. The child opens every host path while it still has the host identity (so the sandbox
+// a read-only tmpfs "/" holding read-only binds of the system (with the host's "/" as rootfs, an
+// allowlist only: /usr, /bin, /sbin, /lib*, an /etc made of allowlisted entries and generated
+// identity files, and the config's system paths; see sandbox/README.md), a fresh /proc, a minimal
+// /dev, an empty /sys, a size-limited tmpfs /tmp, and the workspace: an overlay whose upper and
+// work dirs live on the host. The child opens every host path while it still has the host identity (so the sandbox
 // user needs no permission on their ancestors), then mounts through those fds.
 #pragma once
 
@@ -15,7 +16,13 @@ namespace swebox::sandbox::mounts {
 struct Plan {
   std::string rootfs = "/";          // the read-only lower of "/"
   int rootfs_fd = -1;                // O_PATH to it, opened by open_sources()
-  bool mask_host_dirs = false;       // rootfs is the host's "/": hide /root, /home, /run, ...
+  bool allowlist = false;            // rootfs is the host's "/": show only the system allowlist
+  std::vector<std::string> system_paths;  // more host paths shown (allowlist only)
+  std::vector<int> system_fds;            // O_PATH to each, opened by open_sources()
+  std::string hostname = "swebox";        // for the generated /etc/hostname and /etc/hosts
+  // Idmapped detached mounts of the lower layers (made by the zygote, which alone may idmap),
+  // one per lower_paths entry, or empty: then the lowers are bound as they are.
+  std::vector<int> idmapped_lower_fds;
   std::vector<std::string> lower_paths;  // the workspace's lower layers, top first
   std::string state_path;                // holds the overlay's upper/ and work/
   std::vector<int> lower_fds;            // O_PATH to each, opened by open_sources()
@@ -52,5 +59,9 @@ std::string reset_workspace(const Plan& plan);
 // Deletes everything below the directory `dirfd` (not the directory itself). Used for the upper
 // layer and for temp state dirs.
 void remove_contents(int dirfd);
+
+// Clears the setuid and setgid bits of everything below `dirfd` (symlinks not followed): a kept
+// upper layer is handed back with none, so nothing the agent left there can raise privileges.
+void strip_setid_bits(int dirfd);
 
 }  // namespace swebox::sandbox::mounts

@@ -36,18 +36,7 @@ void remember_note(const std::string& note) {
 
 ExecResult decode_result(const std::string& body) {
   wire::Reader r(body);
-  ExecResult out;
-  out.exit_code = static_cast<int>(static_cast<int64_t>(r.u64()));
-  out.signal = static_cast<int>(r.u64());
-  out.out = r.str();
-  out.err = r.str();
-  out.out_truncated = r.u64();
-  out.err_truncated = r.u64();
-  out.wall_s = r.f64();
-  out.reason = static_cast<StopReason>(r.u64());
-  out.detail = r.str();
-  out.session_restarted = r.u64();
-  return out;
+  return wire::read_result_reply(r);
 }
 
 ExecResult error_result(const std::string& why) {
@@ -55,21 +44,6 @@ ExecResult error_result(const std::string& why) {
   r.reason = StopReason::error;
   r.detail = why;
   return r;
-}
-
-std::string exec_request(const ExecRequest& req) {
-  return wire::Writer()
-      .u64(wire::kExec)
-      .strs(req.argv)
-      .str(req.cwd)
-      .f64(req.timeout_s)
-      .str(req.stdin_data)
-      .u64(req.merge_stderr)
-      .frame();
-}
-
-std::string run_request(const std::string& command, double timeout_s) {
-  return wire::Writer().u64(wire::kRun).str(command).f64(timeout_s).frame();
 }
 
 // How long past a command's own timeout the host waits for init before giving up on it.
@@ -164,73 +138,63 @@ void NativeSandbox::async_call(std::string framed, std::function<void(bool, std:
 }
 
 void NativeSandbox::async_run(std::string command, double timeout_s, ExecHandler done) {
-  async_call(run_request(command, timeout_s), [done = std::move(done)](bool ok, std::string body) {
+  async_call(wire::run_request(command, timeout_s), [done = std::move(done)](bool ok, std::string body) {
     done(ok ? decode_result(body) : error_result("the sandbox is gone (destroyed, or its init died)"));
   });
 }
 
 void NativeSandbox::async_exec(ExecRequest request, ExecHandler done) {
-  async_call(exec_request(request), [done = std::move(done)](bool ok, std::string body) {
+  async_call(wire::exec_request(request), [done = std::move(done)](bool ok, std::string body) {
     done(ok ? decode_result(body) : error_result("the sandbox is gone (destroyed, or its init died)"));
   });
 }
 
 ExecResult NativeSandbox::run(std::string command, double timeout_s) {
   std::string body;
-  if (!call(run_request(command, timeout_s), &body, reply_wait_ms(timeout_s)))
+  if (!call(wire::run_request(command, timeout_s), &body, reply_wait_ms(timeout_s)))
     return error_result("the sandbox did not answer (destroyed, or its init died)");
   return decode_result(body);
 }
 
 ExecResult NativeSandbox::exec(ExecRequest request) {
   std::string body;
-  if (!call(exec_request(request), &body, reply_wait_ms(request.timeout_s)))
+  if (!call(wire::exec_request(request), &body, reply_wait_ms(request.timeout_s)))
     return error_result("the sandbox did not answer (destroyed, or its init died)");
   return decode_result(body);
 }
 
 std::variant<std::string, FileError> NativeSandbox::read_file(const std::string& path) {
-  std::string body;
-  if (!call(wire::Writer().u64(wire::kReadFile).str(path).frame(), &body, 60000))
-    return FileError{"the sandbox is gone: cannot read " + path};
+  std::string body, data, error;
+  if (!call(wire::read_file_request(path), &body, 60000)) return FileError{"the sandbox is gone: cannot read " + path};
   wire::Reader r(body);
-  bool ok = r.u64();
-  std::string data = r.str();
-  if (!ok) return FileError{data};
+  if (!wire::read_status_reply(r, &error, &data)) return FileError{error};
   return data;
 }
 
 std::optional<FileError> NativeSandbox::write_file(const std::string& path, const std::string& data,
                                                    bool create_only) {
-  std::string body;
-  if (!call(wire::Writer().u64(wire::kWriteFile).str(path).str(data).u64(create_only).frame(), &body, 60000))
+  std::string body, error;
+  if (!call(wire::write_file_request(path, data, create_only), &body, 60000))
     return FileError{"the sandbox is gone: cannot write " + path};
   wire::Reader r(body);
-  bool ok = r.u64();
-  std::string e = r.str();
-  if (!ok) return FileError{e};
+  if (!wire::read_status_reply(r, &error)) return FileError{error};
   return std::nullopt;
 }
 
 std::variant<std::vector<DirEntry>, FileError> NativeSandbox::list_dir(const std::string& path) {
-  std::string body;
-  if (!call(wire::Writer().u64(wire::kListDir).str(path).frame(), &body, 60000))
-    return FileError{"the sandbox is gone: cannot list " + path};
+  std::string body, error;
+  if (!call(wire::list_dir_request(path), &body, 60000)) return FileError{"the sandbox is gone: cannot list " + path};
   wire::Reader r(body);
-  if (!r.u64()) return FileError{r.str()};
-  std::vector<DirEntry> out(r.u64());
-  for (auto& d : out) {
-    d.name = r.str();
-    d.type = static_cast<char>(r.u64());
-    d.size = r.u64();
-  }
+  std::vector<DirEntry> out;
+  if (!wire::read_list_dir_reply(r, &out, &error)) return FileError{error};
   return out;
 }
 
 bool NativeSandbox::exists(const std::string& path) {
   std::string body;
-  if (!call(wire::Writer().u64(wire::kExists).str(path).frame(), &body, 60000)) return false;
-  return wire::Reader(body).u64();
+  if (!call(wire::exists_request(path), &body, 60000)) return false;
+  wire::Reader r(body);
+  return wire::read_exists_reply(r);
 }
 
 std::string NativeSandbox::upper_dir() const { return upper_dir_; }
@@ -274,10 +238,10 @@ void NativeSandbox::stop_processes() {
 
 void NativeSandbox::reset() {
   std::string body;
-  if (!call(wire::Writer().u64(wire::kReset).frame(), &body, 120000))
-    throw SandboxError("reset: the sandbox is gone");
+  if (!call(wire::reset_request(), &body, 120000)) throw SandboxError("reset: the sandbox is gone");
   wire::Reader r(body);
-  if (!r.u64()) throw SandboxError("reset failed: " + r.str());
+  std::string error;
+  if (!wire::read_status_reply(r, &error)) throw SandboxError("reset failed: " + error);
 }
 
 void NativeSandbox::destroy() {

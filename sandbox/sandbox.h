@@ -27,7 +27,10 @@ struct Limits {
   uint64_t file_size_bytes = 1ull << 30;// RLIMIT_FSIZE
   uint32_t open_files = 1024;           // RLIMIT_NOFILE
   uint64_t tmp_bytes = 512ull << 20;    // size of the tmpfs /tmp
-  uint64_t workspace_bytes = 0;         // size of the upper layer's tmpfs when state_dir is empty; 0 = on disk
+  // Size cap of the workspace's changes (the upper layer, a tmpfs when state_dir is empty and
+  // the host process is root; its pages count against memory_bytes, so the cap is at most half
+  // of it): writes past it fail with ENOSPC ("No space left on device"). 0 = on disk, no cap.
+  uint64_t workspace_bytes = 0;
 };
 
 struct Bind {
@@ -37,7 +40,12 @@ struct Bind {
 };
 
 struct Config {
-  std::string rootfs = "/";                   // read-only lower layer for "/"
+  // The system the sandbox sees. "/" (the host's) shows only an allowlist of it: /usr, /bin,
+  // /sbin, /lib*, a filtered /etc, and system_paths (see sandbox/README.md). Any other directory
+  // is shown whole, as a system image.
+  std::string rootfs = "/";
+  std::vector<std::string> system_paths;      // with rootfs "/": more host paths shown read-only at
+                                              // the same place (e.g. an interpreter's prefix in /opt)
   std::vector<std::string> workspace_lowers;  // read-only layers of the workspace, top first; empty = empty dir
   std::string workspace_mount = "/testbed";   // where the workspace appears inside the sandbox
   std::string state_dir;                      // host dir holding upper/ and work/; empty = a fresh temp dir, removed at teardown
@@ -144,15 +152,15 @@ enum class Backend { native, docker };
 std::unique_ptr<Sandbox> make_sandbox(boost::asio::io_context& io, const Config& config,
                                       Backend backend = Backend::native);
 
-// The host identity the native backend's sandbox user (uid/gid 1000 inside) has on the host: a
-// dedicated high id (100000) when the host process is root, the caller's own ids otherwise.
-// Whoever materialises a workspace lower layer chowns it to this identity so that the agent can
-// edit its files (overlay copy-up keeps the owner).
+// Who should own a workspace lower layer on the host. As root: root (0:0), and the tree is
+// read-only to everyone else, each sandbox's own host uid included; each sandbox sees root-owned
+// lower files as its own user's through an idmapped mount, so the agent can still edit them
+// (overlay copy-up). Unprivileged: the caller's own ids (the only ones a sandbox can map).
 struct HostIdentity {
   uint32_t uid;
   uint32_t gid;
 };
-HostIdentity sandbox_host_identity();
+HostIdentity workspace_lower_owner();
 
 // The uid/gid the sandboxed command has inside the sandbox (native backend).
 inline constexpr uint32_t kSandboxUid = 1000;

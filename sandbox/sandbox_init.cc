@@ -130,20 +130,7 @@ struct Outgoing {
 
 void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
-std::string encode_result(const ExecResult& r) {
-  return wire::Writer()
-      .u64(static_cast<uint64_t>(static_cast<int64_t>(r.exit_code)))
-      .u64(r.signal)
-      .str(r.out)
-      .str(r.err)
-      .u64(r.out_truncated)
-      .u64(r.err_truncated)
-      .f64(r.wall_s)
-      .u64(static_cast<uint64_t>(r.reason))
-      .str(r.detail)
-      .u64(r.session_restarted)
-      .frame();
-}
+std::string encode_result(const ExecResult& r) { return wire::result_reply(r); }
 
 std::string seconds(double s) {
   char buf[32];
@@ -315,8 +302,9 @@ class Init {
           auto j = std::make_unique<Job>();
           j->reply_fd = reply;
           j->session = true;
-          j->command = r.str();
-          j->timeout_s = r.f64();
+          wire::RunRequest q = wire::read_run_request(r);
+          j->command = std::move(q.command);
+          j->timeout_s = q.timeout_s;
           pending_.push_back(std::move(j));
           start_next_session_command();
           return;
@@ -324,63 +312,52 @@ class Init {
         case wire::kExec: {
           auto j = std::make_unique<Job>();
           j->reply_fd = reply;
-          std::vector<std::string> argv = r.strs();
-          std::string cwd = r.str();
-          j->timeout_s = r.f64();
-          j->stdin_data = r.str();
-          bool merge = r.u64();
-          start_exec(std::move(j), argv, cwd, merge);
+          ExecRequest q = wire::read_exec_request(r);
+          j->timeout_s = q.timeout_s;
+          j->stdin_data = std::move(q.stdin_data);
+          start_exec(std::move(j), q.argv, q.cwd, q.merge_stderr);
           return;
         }
         case wire::kReadFile: {
-          std::string path = r.str(), data;
+          std::string path = wire::path_of(r), data;
           caps::set_effective(false);
           std::string e = file_ops::read_file(root_fd_, path, cfg_.workspace_mount, &data);
           caps::set_effective(true);
-          reply_and_close(reply, wire::Writer().u64(e.empty()).str(e.empty() ? data : e).frame());
+          reply_and_close(reply, wire::status_reply(e, data));
           return;
         }
         case wire::kWriteFile: {
-          std::string path = r.str(), data = r.str();
-          bool create_only = r.u64();
+          wire::WriteFileRequest q = wire::read_write_file_request(r);
           caps::set_effective(false);
-          std::string e = file_ops::write_file(root_fd_, path, cfg_.workspace_mount, data, create_only);
+          std::string e = file_ops::write_file(root_fd_, q.path, cfg_.workspace_mount, q.data, q.create_only);
           caps::set_effective(true);
-          reply_and_close(reply, wire::Writer().u64(e.empty()).str(e).frame());
+          reply_and_close(reply, wire::status_reply(e));
           return;
         }
         case wire::kListDir: {
-          std::string path = r.str();
+          std::string path = wire::path_of(r);
           std::vector<DirEntry> entries;
           caps::set_effective(false);
           std::string e = file_ops::list_dir(root_fd_, path, cfg_.workspace_mount, &entries);
           caps::set_effective(true);
-          wire::Writer w;
-          w.u64(e.empty());
-          if (!e.empty()) {
-            w.str(e);
-          } else {
-            w.u64(entries.size());
-            for (const auto& d : entries) w.str(d.name).u64(static_cast<uint64_t>(d.type)).u64(d.size);
-          }
-          reply_and_close(reply, w.frame());
+          reply_and_close(reply, e.empty() ? wire::list_dir_reply(entries) : wire::status_reply(e));
           return;
         }
         case wire::kExists: {
-          std::string path = r.str();
+          std::string path = wire::path_of(r);
           caps::set_effective(false);
           bool yes = file_ops::exists(root_fd_, path, cfg_.workspace_mount);
           caps::set_effective(true);
-          reply_and_close(reply, wire::Writer().u64(yes).frame());
+          reply_and_close(reply, wire::exists_reply(yes));
           return;
         }
         case wire::kReset: {
           std::string e = reset();
-          reply_and_close(reply, wire::Writer().u64(e.empty()).str(e).frame());
+          reply_and_close(reply, wire::status_reply(e));
           return;
         }
         case wire::kPing:
-          reply_and_close(reply, wire::Writer().u64(1).frame());
+          reply_and_close(reply, wire::done_reply());
           return;
       }
     } catch (const std::exception& e) {

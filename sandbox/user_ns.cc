@@ -1,6 +1,6 @@
-// The sandbox user is uid/gid 1000 inside its user namespace. Outside it is a dedicated high id
-// when we are root (so that it owns nothing on the host and reads only world-readable files), or
-// our own id when we are not (the only id an unprivileged process may map).
+// The sandbox user is uid/gid 1000 inside its user namespace. Outside it is a host uid of its own
+// when we are root (host_uids.h: it owns nothing on the host and reads only world-readable
+// files), or our own id when we are not (the only id an unprivileged process may map).
 #include <cerrno>
 #include <fcntl.h>
 #include <grp.h>
@@ -14,20 +14,14 @@
 
 namespace swebox::sandbox {
 
-namespace {
-constexpr uint32_t kRootModeHostId = 100000;
-
-}  // namespace
-
-HostIdentity sandbox_host_identity() {
-  if (geteuid() == 0) return {kRootModeHostId, kRootModeHostId};
+HostIdentity workspace_lower_owner() {
+  if (geteuid() == 0) return {0, 0};
   return {static_cast<uint32_t>(geteuid()), static_cast<uint32_t>(getegid())};
 }
 
 namespace user_ns {
 
-std::string write_id_maps(pid_t pid) {
-  HostIdentity host = sandbox_host_identity();
+std::string write_id_maps(pid_t pid, HostIdentity host) {
   std::string proc = "/proc/" + std::to_string(pid);
   // Unprivileged writers must give up setgroups before writing a gid map.
   if (geteuid() != 0 && !write_text(proc + "/setgroups", "deny"))

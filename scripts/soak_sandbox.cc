@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
     std::string dir = base + "/lower" + std::to_string(k);
     std::filesystem::create_directories(dir);
     std::ofstream(dir + "/README") << "config " << k << "\n";
-    auto id = sb::sandbox_host_identity();
+    auto id = sb::workspace_lower_owner();
     if (geteuid() == 0) {
       chown(dir.c_str(), id.uid, id.gid);
       chown((dir + "/README").c_str(), id.uid, id.gid);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -141,6 +142,52 @@ Environment EnvironmentTable::resolve(const std::string& repo, const std::string
   for (auto& [path, content] : env.files) content = replace_all(content, "{version}", version);
   for (auto& line : env.setup) line = replace_all(line, "{version}", version);
   return env;
+}
+
+namespace {
+
+bool in_system_allowlist(const std::string& p) {
+  for (const char* top : {"/usr", "/bin", "/sbin", "/etc"})
+    if (p == top || p.rfind(std::string(top) + "/", 0) == 0) return true;
+  return p.rfind("/lib", 0) == 0;
+}
+
+}  // namespace
+
+std::vector<std::string> system_paths(const Environment& env) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> dirs;
+  std::stringstream path(env.path);
+  for (std::string entry; std::getline(path, entry, ':');)
+    if (!entry.empty() && entry[0] == '/') dirs.push_back(entry);
+  if (!env.interpreter.empty() && env.interpreter[0] == '/') {
+    dirs.push_back(fs::path(env.interpreter).parent_path().string());
+    std::error_code ec;
+    fs::path real = fs::canonical(env.interpreter, ec);
+    if (!ec) dirs.push_back(real.parent_path().string());
+  }
+  std::vector<std::string> out;
+  for (std::string d : dirs) {
+    d = fs::path(d).lexically_normal().string();
+    while (d.size() > 1 && d.back() == '/') d.pop_back();
+    if (d == "/" || in_system_allowlist(d)) continue;
+    std::string leaf = fs::path(d).filename().string();
+    if (leaf == "bin" || leaf == "sbin") d = fs::path(d).parent_path().string();
+    if (d == "/" || d.empty() || in_system_allowlist(d)) continue;
+    std::error_code ec;
+    if (!fs::exists(d, ec)) continue;
+    bool covered = false;
+    for (auto it = out.begin(); it != out.end();) {
+      if (d == *it || d.rfind(*it + "/", 0) == 0) {
+        covered = true;
+        break;
+      }
+      if (it->rfind(d + "/", 0) == 0) it = out.erase(it);
+      else ++it;
+    }
+    if (!covered) out.push_back(d);
+  }
+  return out;
 }
 
 std::vector<std::string> missing_packages(const std::vector<std::string>& apt) {

@@ -49,6 +49,13 @@ class EnvironmentTable {
   std::string source_;
 };
 
+// Host paths the environment's interpreter and PATH live in that a sandbox's view of the host
+// system (/usr, /bin, /sbin, /lib*, /etc: see sandbox/README.md) does not show, for
+// sandbox::Config::system_paths: for each PATH entry and the interpreter (also as its symlinks
+// resolve) outside those, its prefix (the parent of a bin/ or sbin/ directory, which holds lib/
+// too), when it exists on the host.
+std::vector<std::string> system_paths(const Environment& env);
+
 // The packages of `apt` that dpkg does not list as installed (read from /var/lib/dpkg/status, once
 // per process).
 std::vector<std::string> missing_packages(const std::vector<std::string>& apt);

@@ -174,6 +174,7 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
   sandbox::Config config;
   config.workspace_lowers = {tree};
   config.workspace_mount = "/testbed";
+  config.system_paths = system_paths(env);
   config.network = sandbox::Network::none;
   config.limits = options.limits;
   config.hostname = "swebox-eval";

@@ -40,6 +40,7 @@ inline sandbox::Limits evaluation_limits() {
   l.output_bytes = 64ull << 20;
   l.memory_bytes = 8ull << 30;
   l.pids = 4096;
+  l.workspace_bytes = 2ull << 30;  // the workspace's changes: a capped tmpfs, not the host's disk
   return l;
 }
 

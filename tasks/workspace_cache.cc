@@ -97,7 +97,20 @@ std::string WorkspaceCache::base_tree(const std::string& repo, const std::string
   if (is_full_sha(base_commit)) {
     std::string path = tree_path(repo, base_commit);
     struct stat st;
-    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return path;
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      // A tree cached before lowers were root's (then owned by the sandbox's host id) is made
+      // root's and read-only to every sandbox uid, once.
+      auto owner = sandbox::workspace_lower_owner();
+      if (options_.chown_to_sandbox && geteuid() == 0 && (st.st_uid != owner.uid || st.st_gid != owner.gid)) {
+        FileLock lock(path + ".lock");
+        for (auto it = fs::recursive_directory_iterator(path); it != fs::recursive_directory_iterator(); ++it)
+          if (lchown(it->path().c_str(), owner.uid, owner.gid) < 0)
+            throw std::runtime_error("cannot chown " + it->path().string() + ": " + strerror(errno));
+        if (lchown(path.c_str(), owner.uid, owner.gid) < 0)
+          throw std::runtime_error("cannot chown " + path + ": " + strerror(errno));
+      }
+      return path;
+    }
   }
   return build(repo, base_commit);
 }
@@ -159,8 +172,10 @@ std::string WorkspaceCache::build(const std::string& repo, const std::string& ba
       throw std::runtime_error("the workspace for " + repo + "@" + sha + " shows history past the base:" + all);
     }
 
+    // Root's (when we are root) and so read-only to every sandbox's host uid; each sandbox sees
+    // the files as its own user's through an idmapped mount.
     bool do_chown = options_.chown_to_sandbox && geteuid() == 0;
-    auto owner = sandbox::sandbox_host_identity();
+    auto owner = sandbox::workspace_lower_owner();
     own_and_stamp(tmp, owner.uid, owner.gid, do_chown, git_commit_time(commit.get()));
     refresh_index_stat(raw, tmp);
     if (do_chown && lchown((tmp + "/.git/index").c_str(), owner.uid, owner.gid) < 0)

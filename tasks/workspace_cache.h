@@ -19,7 +19,7 @@ class WorkspaceCache {
     std::string cache_dir;                  // where the trees live
     History history = History::base_only;   // what of the past the workspace's .git holds
     std::string branch = "main";            // HEAD's branch in the workspace
-    bool chown_to_sandbox = true;           // chown to sandbox::sandbox_host_identity() (root only)
+    bool chown_to_sandbox = true;           // chown to sandbox::workspace_lower_owner(): root (root only)
   };
   explicit WorkspaceCache(Options options);
   WorkspaceCache(std::string repos_dir, std::string cache_dir, History history = History::base_only);

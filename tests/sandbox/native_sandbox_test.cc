@@ -294,8 +294,13 @@ TEST_CASE("merged_view shows the workspace as the sandbox sees it") {
 
 TEST_CASE("network none has no usable interface and loopback has lo up") {
   auto none = make();
-  CHECK(sh(*none, "cat /sys/class/net/lo/operstate 2>/dev/null; grep -c . /proc/net/route").out.find("down") !=
-        std::string::npos);
+  // lo's flags (SIOCGIFFLAGS; /sys is empty in a sandbox).
+  auto lo_state = exec(*none, {"python3", "-c",
+                               "import fcntl,socket,struct\n"
+                               "s=socket.socket()\n"
+                               "f=struct.unpack('H',fcntl.ioctl(s,0x8913,struct.pack('256s',b'lo'))[16:18])[0]\n"
+                               "print('up' if f & 1 else 'down')"});
+  CHECK(lo_state.out == "down\n");
   sb::Config c;
   c.network = sb::Network::loopback;
   auto lo = make(c);
@@ -422,8 +427,9 @@ TEST_CASE("CLI --workspace shows a host dir at /testbed without changing it") {
   std::string dir = "/tmp/swebox-test-ws-" + std::to_string(getpid());
   mkdir(dir.c_str(), 0755);
   std::ofstream(dir + "/keep.txt") << "kept\n";
-  // Owned by the sandbox user's host identity, the file is editable inside (overlay copy-up).
-  sb::HostIdentity id = sb::sandbox_host_identity();
+  // Owned as a workspace lower should be (root, when we are root), the file is editable inside
+  // (an idmapped mount shows it as the sandbox user's; overlay copy-up).
+  sb::HostIdentity id = sb::workspace_lower_owner();
   REQUIRE(chown((dir + "/keep.txt").c_str(), id.uid, id.gid) == 0);
   std::string out;
   int rc = run_cli("sandbox exec --workspace " + dir + " -- sh -c 'cat keep.txt; echo changed > keep.txt; cat keep.txt'",

@@ -110,3 +110,18 @@ TEST_CASE("swebox sandbox exec: a memory bomb is reported as a memory kill") {
   canary.expect_intact();
   CHECK(swebox_exec("-- echo serving").out == "serving\n");
 }
+
+TEST_CASE("swebox sandbox exec: a setuid binary left in a kept upper comes back without its setuid bits") {
+  TempDir workspace, keep;
+  std::string state = keep / "state";
+  CliResult r = swebox_exec("--workspace " + workspace.path() + " --state-dir " + state + " -- bash -c " +
+                            quoted("cp /bin/sh /testbed/rootshell && chmod 6755 /testbed/rootshell && "
+                                   "stat -c %a /testbed/rootshell"));
+  CHECK(r.out == "6755\n");  // inside, the agent set them
+  struct stat st;
+  REQUIRE(stat((state + "/upper/rootshell").c_str(), &st) == 0);
+  CHECK((st.st_mode & (S_ISUID | S_ISGID)) == 0);
+  REQUIRE(stat(state.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0700);
+  CHECK(st.st_uid == geteuid());
+}

@@ -155,8 +155,8 @@ TEST_CASE("symlinks to / and /proc/self/root do not reach the host's root") {
 TEST_CASE("write_file through planted symlinks leaves host files untouched") {
   PlantedLinks p;
   // A host system file the sandbox can see through its read-only root, made by the test so that
-  // a failure cannot damage a real one.
-  std::string etc_file = "/etc/" + random_token();
+  // a failure cannot damage a real one (in /usr: /etc shows only allowlisted entries).
+  std::string etc_file = "/usr/share/" + random_token();
   write_host_file(etc_file, "host original\n");
   struct Cleanup {
     std::string path;

@@ -440,8 +440,8 @@ TEST_CASE("unprivileged user: the command is uid 1000 mapped to that user, witho
 TEST_CASE("unprivileged user: the command cannot read a root-only host file it can see") {
   SKIP_UNLESS_UNPRIVILEGED_POSSIBLE();
   UnprivilegedUser user;
-  // A root-only secret where the sandbox sees the host (its /tmp is its own tmpfs; /var/tmp is the host's).
-  char templ[] = "/var/tmp/swebox-unpriv-secret-XXXXXX";
+  // A root-only secret where the sandbox sees the host (the system dirs; its /tmp is its own tmpfs).
+  char templ[] = "/usr/share/swebox-unpriv-secret-XXXXXX";
   REQUIRE(mkdtemp(templ) != nullptr);
   struct RemoveDir {
     std::string path;
@@ -512,8 +512,10 @@ TEST_CASE("unprivileged user: writes outside the workspace do not reach the host
   for (const auto& t : targets) script += "echo pwned > " + t + " 2>/dev/null && echo wrote " + t + "; ";
   RunResult r = user.swebox_exec({"--", "sh", "-c", script});
   const auto& j = result_json(r);
-  // /tmp and /dev/shm are the sandbox's own tmpfs: writable inside, gone with it.
-  CHECK(j.value("stdout", "") == "wrote /dev/shm/" + name + "\nwrote /tmp/" + name + "\n");
+  // /tmp and /dev/shm are the sandbox's own tmpfs (and /var/tmp leads to its /tmp): writable
+  // inside, gone with it.
+  CHECK(j.value("stdout", "") ==
+        "wrote /var/tmp/" + name + "\nwrote /dev/shm/" + name + "\nwrote /tmp/" + name + "\n");
   for (const auto& t : targets) {
     CAPTURE(t);
     struct stat st;

@@ -74,7 +74,7 @@ TEST_CASE("the base tree is a clean checkout of the base commit on branch main, 
   struct stat st;
   REQUIRE(stat((tree + "/src/widget.py").c_str(), &st) == 0);
   if (geteuid() == 0) {
-    auto owner = swebox::sandbox::sandbox_host_identity();
+    auto owner = swebox::sandbox::workspace_lower_owner();
     CHECK(st.st_uid == owner.uid);
     CHECK(st.st_gid == owner.gid);
     REQUIRE(stat((tree + "/.git/index").c_str(), &st) == 0);
