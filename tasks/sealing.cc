@@ -28,7 +28,7 @@ std::string git_prelude(const std::string& state_dir) {
   return p;
 }
 
-sandbox::ExecResult run_script(sandbox::Sandbox& box, const std::string& script, double timeout_s = 300) {
+sandbox::ExecResult run_script(sandbox::Sandbox& box, const std::string& script, double timeout_s = 120) {
   sandbox::ExecRequest req;
   req.argv = {"/bin/bash", "-c", script};
   req.cwd = "/testbed";
@@ -59,21 +59,23 @@ struct Listed {
   bool special = false;  // neither a regular file, a directory nor a symlink (a FIFO, a socket...)
 };
 
-// What the tree holds that the base commit does not, as `git status` sees it (ignored files too).
+// What the tree holds that the base commit does not: tracked paths that differ from HEAD (git diff)
+// and every untracked path (git ls-files --others without excludes). Neither reads the tree's
+// .gitignore files, so a hostile glob in one costs nothing (git's matcher backtracks).
 std::variant<std::vector<Listed>, std::string> list_changes(sandbox::Sandbox& box, const std::string& state_dir) {
   std::string script = git_prelude(state_dir) + R"SH(
 set -o pipefail
-g status --porcelain=v1 -z --untracked-files=all --ignored=traditional --no-renames | {
-  while IFS= read -r -d '' e; do
-    p=${e:3}; p=${p%/}
-    if [ -L "$p" ]; then t=l; elif [ -d "$p" ]; then t=d; elif [ -f "$p" ]; then t=f; elif [ -e "$p" ]; then t=o; else t=-; fi
-    printf '%s%s %s\0' "${e:0:2}" "$t" "$p"
-  done
+describe() {
+  p=${1%/}
+  if [ -L "$p" ]; then t=l; elif [ -d "$p" ]; then t=d; elif [ -f "$p" ]; then t=f; elif [ -e "$p" ]; then t=o; else t=-; fi
+  printf '%s%s %s\0' "$2" "$t" "$p"
 }
+{ g diff --name-status -z --no-renames HEAD -- || exit 94; } | while IFS= read -r -d '' s && IFS= read -r -d '' p; do describe "$p" "$s "; done || exit 95
+{ g ls-files -z --others -- || exit 96; } | while IFS= read -r -d '' p; do describe "$p" "??"; done || exit 97
 )SH";
   sandbox::ExecResult r = run_script(box, script);
-  if (r.reason != sandbox::StopReason::exited || r.exit_code != 0) return failure("git status in the sandbox failed", r);
-  if (r.out_truncated) return std::string("git status in the sandbox listed more than the output limit");
+  if (r.reason != sandbox::StopReason::exited || r.exit_code != 0) return failure("listing the patched tree in the sandbox failed", r);
+  if (r.out_truncated) return std::string("the patched tree's listing is longer than the output limit");
   std::vector<Listed> out;
   for (const auto& e : split_nul(r.out)) {
     if (e.size() < 5) continue;

@@ -1,6 +1,6 @@
 // The judge's view of a patched tree, inside an evaluation's sandbox (never by following the tree's
-// paths on the host): what the patch changed, as `git status` lists it against the base commit after
-// the apply chain ran (so a patch in any format a lenient applier accepts is judged by its effect),
+// paths on the host): what the patch changed, listed by git against the base commit after the apply
+// chain ran (untracked files included, the tree's .gitignore never read) (so a patch in any format a lenient applier accepts is judged by its effect),
 // which of it is test infrastructure (tasks/test_infrastructure.h), and, in sealed grading, that
 // infrastructure put back as it is at base, with the repository's .git restored from a copy taken
 // before the patch was applied.

@@ -230,3 +230,13 @@ TEST_CASE("sealed mode: a test patch that does not apply is an infrastructure fa
   nlohmann::json swe = f.eval("broken", kCalc1, rec["patch"], "swebench", suite.string());
   CHECK(swe["infra_failure"] == false);
 }
+
+TEST_CASE("swebox eval names its grading modes in --help and refuses an unknown one") {
+  Ran help = run(std::string(SWEBOX_BINARY) + " eval --help");
+  CHECK(help.status == 0);
+  CHECK(help.output.find("--grading MODE") != std::string::npos);
+  CHECK(help.output.find("sealed") != std::string::npos);
+  Ran bad = run(std::string(SWEBOX_BINARY) + " eval --suite x --predictions gold --repos /tmp --out /tmp/x --grading strict");
+  CHECK(bad.status == 2);
+  CHECK(bad.output.find("unknown grading mode 'strict'") != std::string::npos);
+}
