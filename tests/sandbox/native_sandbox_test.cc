@@ -285,7 +285,7 @@ TEST_CASE("upper_dir holds exactly the changes and reset drops them") {
 TEST_CASE("stop_processes ends every process of the sandbox and keeps its changes readable until destroy") {
   auto box = make();
   // A detached job that keeps writing, as an agent's background job would after its last turn.
-  auto r = box->run("nohup setsid bash -c 'i=0; while :; do i=$((i+1)); echo $i > counter; done' >/dev/null 2>&1 & "
+  auto r = box->run("nohup setsid bash -c 'i=0; while :; do i=$((i+1)); echo $i >> counter; done' >/dev/null 2>&1 & "
                     "sleep 0.3; echo started",
                     10);
   REQUIRE(r.out == "started\n");
