@@ -129,16 +129,23 @@ TEST_CASE("a .gitignore glob that makes a backtracking matcher explode costs the
                      "for i in range(20): open(os.path.join('a' * 200, 'a' * 200 + str(i)), 'w').write('x')\n"
                      "EOF\n"
                      "echo made";
-  // The judged patch carries the .gitignore into the evaluation, where eval.sh's `git status` runs
-  // git's own (backtracking) matcher in the evaluation sandbox: bounded there by --eval-timeout.
+  // Judged without running tests (--no-eval): this is about the judge's own diff on the host. With
+  // evaluation, the sealed grader's `git status --ignored` in the evaluation sandbox meets the same
+  // globs through git's matcher (that sandbox's time, bounded by its own limits; see the report).
   AttackRun run = run_attack_episodes({{kAttacked, {bash_action(make), "Done.\n\n## Nothing."}}, benign_episode()},
-                                      {"--wall-limit", "60", "--eval-timeout", "20"}, 240);
-  check_run(run, secret);
+                                      {"--wall-limit", "60", "--no-eval"}, 240);
+  INFO(run.console.substr(0, 4000));
+  CHECK(run.exit_code == 0);
+  REQUIRE(run.episodes.size() == 2);
+  REQUIRE(run.episode(kBenign));
+  CHECK(run.all_outputs().find(secret.token) == std::string::npos);
+  CHECK(secret.unchanged());
   CHECK(run.wall_s < 120);
   const nlohmann::json& e = *run.episode(kAttacked);
   INFO(e["sandbox"].dump());
   CHECK(e["sandbox"]["diff_ms"].get<double>() < 5000);
   CHECK(e["terminal"]["patch"].get<std::string>().find(std::string(200, 'a') + "19") != std::string::npos);
+  CHECK(e["terminal"]["rewards"]["total"] != 1.0);
 }
 
 TEST_CASE("a file swapped for a link to a host secret while the judge reads leaks nothing") {
@@ -186,9 +193,9 @@ TEST_CASE("hundreds of MiB of junk in the workspace get a clear refusal in bound
 TEST_CASE("a job still writing after submit is stopped before the judge reads") {
   SWEBOX_REQUIRE_ATTACKS();
   HostSecret secret;
-  // ops.py first, then late.txt: at any moment, ops.py holds the number late.txt holds.
+  // ops.py first, then late.txt (whole, by rename): at any moment, ops.py holds late.txt's number.
   std::string writer = "cd /testbed && nohup setsid bash -c 'i=0; while :; do i=$((i+1)); echo $i >> calc/ops.py; "
-                       "echo $i > late.txt; done' >/dev/null 2>&1 & "
+                       "echo $i > late.tmp; mv -f late.tmp late.txt; done' >/dev/null 2>&1 & "
                        "sleep 0.5; echo 'diff --git a/x b/x' > /tmp/answer.diff; echo started";
   AttackRun run = run_attack_episodes(
       {{kAttacked, {bash_action(writer), submit_action("/tmp/answer.diff"), "Done.\n\n## Submitted."}},
@@ -209,6 +216,7 @@ TEST_CASE("a job still writing after submit is stopped before the judge reads") 
   std::string n = patch.substr(patch.find("\n+", patch.find("@@", late)) + 2);
   n = n.substr(0, n.find('\n'));
   std::string ops_part = ops < late ? patch.substr(ops, late - ops) : patch.substr(ops);
+  INFO("late.txt holds " << n << "; ops.py's diff ends with " << ops_part.substr(ops_part.size() - std::min<size_t>(200, ops_part.size())));
   CHECK(ops_part.find("\n+" + n + "\n") != std::string::npos);
 }
 

@@ -282,6 +282,31 @@ TEST_CASE("upper_dir holds exactly the changes and reset drops them") {
   rmdir(lower.c_str());
 }
 
+TEST_CASE("stop_processes ends every process of the sandbox and keeps its changes readable until destroy") {
+  auto box = make();
+  // A detached job that keeps writing, as an agent's background job would after its last turn.
+  auto r = box->run("nohup setsid bash -c 'i=0; while :; do i=$((i+1)); echo $i >> counter; done' >/dev/null 2>&1 & "
+                    "sleep 0.3; echo started",
+                    10);
+  REQUIRE(r.out == "started\n");
+  std::string upper = box->upper_dir();
+  REQUIRE_FALSE(upper.empty());
+  auto read = [&] {
+    std::ifstream f(upper + "/counter");
+    return std::string((std::istreambuf_iterator<char>(f)), {});
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  box->stop_processes();
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  std::string first = read();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK_FALSE(first.empty());
+  CHECK(read() == first);  // nothing writes any more
+  CHECK(box->run("true", 5).reason == sb::StopReason::error);  // the sandbox runs nothing now
+  box->stop_processes();  // idempotent
+  box->destroy();
+}
+
 TEST_CASE("merged_view shows the workspace as the sandbox sees it") {
   auto box = make();
   box->run("mkdir -p pkg && echo 'print(1)' > pkg/mod.py", 10);
