@@ -113,10 +113,14 @@ void JsonlAppender::append(const json& record) {
 }
 
 std::vector<json> read_jsonl(const std::string& path) {
-  std::vector<json> out;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return out;
+  if (!in) return {};
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_jsonl(content, path);
+}
+
+std::vector<json> parse_jsonl(std::string_view content, const std::string& path) {
+  std::vector<json> out;
   size_t pos = 0;
   int lineno = 0;
   while (pos < content.size()) {
