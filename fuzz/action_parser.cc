@@ -2,6 +2,8 @@
 // byte (think mode, strict format) then the reply.
 // Properties: no crash; call blocks lie inside the text, in order, without overlap; a parsed call
 // names an offered tool; strip() gives a part of its input.
+#include <algorithm>
+
 #include "fuzz/fuzz_input.h"
 #include "tools/action_parser.h"
 
