@@ -1,6 +1,6 @@
-// JSONL files as the runner reopens them (--resume): the torn-tail repair of JsonlAppender and
-// the line reader. Input: the file's bytes.
-// Properties: no crash; parse_jsonl throws only std::runtime_error; after the repair the file is
+// JSONL files as the runner reopens them (--resume): the torn-tail repair of JsonlAppender, the
+// line reader and the keys --resume skips. Input: the file's bytes.
+// Properties: no crash; parse_jsonl and done_keys throw only std::runtime_error; after the repair the file is
 // a prefix of the input ending at a line end, and a record appended to it reads back last.
 #include <fcntl.h>
 #include <unistd.h>
@@ -39,6 +39,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     repaired = out.repaired_bytes();
     FUZZ_CHECK(repaired <= size);
     out.append({{"fuzz", "last"}});
+  }
+  try {
+    (void)done_keys(scratch_file());  // what --resume reads
+  } catch (const std::runtime_error&) {
   }
   std::ifstream in(scratch_file(), std::ios::binary);
   std::stringstream s;

@@ -30,6 +30,7 @@ echo "test-sanitizers: build took $((SECONDS - start)) s"
 # Reports abort (exit code != 0) instead of being printed and forgotten.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp}
 start=$SECONDS
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" --timeout 600

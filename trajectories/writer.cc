@@ -155,8 +155,17 @@ std::vector<Episode> read_trajectories(const std::string& path) {
 
 std::set<std::string> done_keys(const std::string& path) {
   std::set<std::string> keys;
-  for (const json& j : read_jsonl(path))
-    keys.insert(episode_key(j.value("instance_id", ""), j.value("sample", 0)));
+  for (const json& j : read_jsonl(path)) {
+    // Through episode_from_json's checks: a bare value("sample", 0) of 1e300 would be undefined
+    // behaviour (an out-of-range float to int cast).
+    Episode e;
+    try {
+      e = episode_from_json(j);
+    } catch (const std::exception&) {
+      continue;  // not an episode of ours: nothing to resume
+    }
+    keys.insert(episode_key(e.instance_id, e.sample));
+  }
   return keys;
 }
 
