@@ -29,7 +29,7 @@ int usage(FILE* to) {
   std::fprintf(to,
                "usage: swebox eval --suite FILE --predictions FILE|gold|empty --repos DIR --out DIR\n"
                "                   [-j N] [--instances IDS] [--run-id ID] [--timeout S] [--cache DIR]\n"
-               "                   [--force] [--table FILE] [--v41]\n\n"
+               "                   [--force] [--table FILE] [--v41] [--grading swebench|sealed]\n\n"
                "Evaluates predictions as SWE-bench does: each instance in a fresh sandbox (no network) over\n"
                "its base commit, the patch applied, the eval script run, the log graded.\n\n"
                "  --suite FILE        instances (JSONL or JSON)\n"
@@ -45,7 +45,13 @@ int usage(FILE* to) {
                "  --cache DIR         base tree cache (default $SWEBOX_CACHE or ~/.cache/swebox/trees)\n"
                "  --force, --rerun    evaluate again instances that already have a report in this run\n"
                "  --table FILE        environment table (default %s)\n"
-               "  --v41               grade with SWE-bench v4.1's rules (SKIPPED neither passes nor fails)\n",
+               "  --v41               grade with SWE-bench v4.1's rules (SKIPPED neither passes nor fails)\n"
+               "  --grading MODE      swebench (default): SWE-bench's verdicts exactly; what sealed grading would\n"
+               "                      strip is only flagged in each report's audit. sealed: test infrastructure\n"
+               "                      the patch changes (conftest.py, pytest/tox config, test files, .pth,\n"
+               "                      sitecustomize, shadowing modules, bytecode, .git) is put back as at base\n"
+               "                      and flagged, a test patch that does not apply is an infra failure, and\n"
+               "                      pytest outcomes come from a JUnit report rather than stdout\n",
                EnvironmentTable::default_path().c_str());
   return to == stdout ? 0 : 2;
 }
@@ -56,6 +62,7 @@ struct Args {
   double timeout = 1800;
   bool force = false;
   bool v41 = false;
+  GradingMode grading = GradingMode::swebench;
 };
 
 std::string default_cache_dir() {
@@ -93,6 +100,7 @@ int cmd_eval(int argc, char** argv) {
       else if (o == "--table") a.table = value();
       else if (o == "--force" || o == "--rerun") a.force = true;
       else if (o == "--v41") a.v41 = true;
+      else if (o == "--grading") a.grading = parse_grading_mode(value());
       else if (o == "-j" || o == "--jobs") {
         std::string v = value();
         size_t used = 0;
@@ -203,6 +211,7 @@ int cmd_eval(int argc, char** argv) {
   opts.environments = &table;
   opts.env_setup_hint = "swebox env setup --suite " + a.suite;
   opts.v4_1_compat = a.v41;
+  opts.grading = a.grading;
 
   // The sandbox helper is forked from this process: start it before the evaluation threads.
   try {
@@ -252,6 +261,7 @@ int cmd_eval(int argc, char** argv) {
                 : r.gradeable   ? "unresolved (" + r.resolution + ")"
                                 : "unresolved: " + r.ungradeable_reason) +
                b;
+        if (r.audit.value("flagged", false)) line += " [flagged: see the audit in report.json]";
         std::lock_guard lock(mu);
         results.emplace(id, std::move(r));
       } catch (const std::exception& e) {
@@ -303,18 +313,19 @@ int cmd_eval(int argc, char** argv) {
     in.predictions = preds;
     in.out_dir = a.out;
     in.errors = errors;
+    in.grading = to_string(a.grading);
     nlohmann::json summary = run_summary(in);
     if (!suite.errors.empty()) summary["suite_errors"] = suite.errors;
     if (!prediction_errors.empty()) summary["prediction_errors"] = prediction_errors;
     std::string path = write_run_summary(in, summary);
-    std::printf("\n%s, run %s: %d instances, %d submitted, %d completed, %d resolved, %d unresolved, %d empty patch, "
-                "%d infra failure, %d ambiguous, %d error%s\nsummary: %s\n",
-                model.c_str(), a.run_id.c_str(), summary["total_instances"].get<int>(),
+    std::printf("\n%s, run %s, %s grading: %d instances, %d submitted, %d completed, %d resolved, %d unresolved, %d empty patch, "
+                "%d infra failure, %d ambiguous, %d error, %d flagged%s\nsummary: %s\n",
+                model.c_str(), a.run_id.c_str(), to_string(a.grading), summary["total_instances"].get<int>(),
                 summary["submitted_instances"].get<int>(), summary["completed_instances"].get<int>(),
                 summary["resolved_instances"].get<int>(), summary["unresolved_instances"].get<int>(),
                 summary["empty_patch_instances"].get<int>(), summary["infra_failure_instances"].get<int>(),
                 summary["ambiguous_failure_instances"].get<int>(), summary["error_instances"].get<int>(),
-                suite.errors.empty() ? "" : (", " + std::to_string(suite.errors.size()) + " bad suite record(s)").c_str(),
+                summary["flagged_instances"].get<int>(), suite.errors.empty() ? "" : (", " + std::to_string(suite.errors.size()) + " bad suite record(s)").c_str(),
                 path.c_str());
   }
   return 0;

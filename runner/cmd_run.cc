@@ -4,6 +4,7 @@
 #include <string>
 
 #include "runner/run_job.h"
+#include "tasks/evaluation.h"
 #include "tasks/suite.h"
 
 namespace {
@@ -31,6 +32,10 @@ each finishes), OUT/predictions.jsonl, OUT/logs/run_evaluation/... and OUT/summa
   --think MODE          off | tag | token (default off)
   --no-plugins          offer only bash and submit
   --no-eval             skip running the tests (no resolution, no test reward)
+  --grading MODE        sealed | swebench (default sealed): sealed judges the submitted patch (the
+                        workspace diff when nothing was submitted) with test infrastructure
+                        stripped and test files reset; swebench judges the whole workspace diff
+                        as SWE-bench would. Every record and report names the mode.
   --wall-limit S        per-episode lifetime, default 2400
   --bash-timeout S      per call, default 120
   --eval-timeout S      default 1800
@@ -93,6 +98,7 @@ int cmd_run(int argc, char** argv) {
         else throw std::invalid_argument("--think takes off, tag or token, not '" + m + "'");
       } else if (a == "--no-plugins") o.episode.plugins = false;
       else if (a == "--no-eval") o.episode.evaluate = false;
+      else if (a == "--grading") o.episode.grading = swebox::tasks::parse_grading_mode(value());
       else if (a == "--wall-limit") o.episode.wall_limit_s = number();
       else if (a == "--bash-timeout") o.episode.bash_timeout_s = number();
       else if (a == "--eval-timeout") o.episode.eval_timeout_s = number();

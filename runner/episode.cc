@@ -4,7 +4,8 @@
 //   ask       the policy for the next action
 //   on_action count it, check the limits in CWM's order (FORMATS §1.5), parse it
 //   on_result the tool's result becomes the observation (with the budget block); ask again
-//   end       (blocking pool) final diff of the workspace, teardown, evaluation, rewards -> done
+//   end       (blocking pool) the judge (tasks/judge.h): stop the sandbox, final diff, teardown,
+//             evaluation, rewards -> done
 #include "runner/episode.h"
 
 #include <chrono>
@@ -12,11 +13,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "tasks/evaluation.h"
-#include "tasks/reports.h"
-#include "tasks/rewards.h"
-#include "tasks/similarity_reward.h"
-#include "tasks/workspace_diff.h"
+#include "tasks/judge.h"
 #include "tools/observation.h"
 #include "tools/prompts.h"
 #include "tools/toolset.h"
@@ -25,24 +22,6 @@ namespace swebox::runner {
 
 using traj::ExitStatus;
 using Clock = std::chrono::steady_clock;
-
-RewardKind parse_reward_kind(const std::string& name) {
-  if (name == "test") return RewardKind::test;
-  if (name == "similarity") return RewardKind::similarity;
-  if (name == "both") return RewardKind::both;
-  if (name == "none") return RewardKind::none;
-  throw std::invalid_argument("unknown reward '" + name + "' (use test, similarity, both or none)");
-}
-
-const char* to_string(RewardKind k) {
-  switch (k) {
-    case RewardKind::test: return "test";
-    case RewardKind::similarity: return "similarity";
-    case RewardKind::both: return "both";
-    case RewardKind::none: return "none";
-  }
-  return "none";
-}
 
 nlohmann::json EpisodeConfig::to_json() const {
   return {{"max_turns", max_turns},
@@ -61,6 +40,7 @@ nlohmann::json EpisodeConfig::to_json() const {
           {"task_kind", task_kind},
           {"workspace", workspace},
           {"evaluate", evaluate},
+          {"grading", tasks::to_string(grading)},
           {"eval_timeout_s", eval_timeout_s},
           {"sandbox", {{"backend", backend == sandbox::Backend::native ? "native" : "docker"},
                        {"memory_bytes", limits.memory_bytes},
@@ -296,22 +276,31 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
   }
 
   void conclude() {
-    auto t0 = Clock::now();
-    if (sandbox_) {
-      try {
-        rec_.terminal.patch = workspace_diff();
-      } catch (const std::exception& e) {
-        if (rec_.terminal.status != ExitStatus::env_error)
-          rec_.terminal.reason += std::string("; the final diff could not be taken: ") + e.what();
-      }
-      stats_["diff_ms"] = ms_since(t0);
-      auto t1 = Clock::now();
-      toolset_.reset();
-      sandbox_->destroy();
-      sandbox_.reset();
-      stats_["teardown_ms"] = ms_since(t1);
-    }
-    evaluate_and_reward();
+    toolset_.reset();  // it holds the sandbox, which the judge takes
+    tasks::JudgeConfig jc;
+    jc.evaluate = c_.evaluate;
+    jc.eval.repos_dir = s_.repos_dir;
+    jc.eval.cache_dir = s_.cache.options().cache_dir;
+    jc.eval.timeout_s = c_.eval_timeout_s;
+    jc.eval.environments = &s_.environments;
+    jc.eval.backend = c_.backend;
+    jc.eval.grading = c_.grading;
+    jc.reward = c_.reward;
+    jc.similarity_threshold = c_.similarity_threshold;
+    jc.report_dir = s_.report_dir;
+    jc.report_run = s_.run_id + (rec_.sample ? "-s" + std::to_string(rec_.sample) : "");
+    tasks::EpisodeOutcome outcome{rec_.terminal.status, std::nullopt, rec_.model, rec_.sample};
+    if (submitted_) outcome.submission = rec_.terminal.submission;
+    tasks::Verdict v = tasks::judge_episode(inst_, std::move(sandbox_), base_tree_, c_.workspace, outcome, jc);
+    traj::Terminal& term = rec_.terminal;
+    term.patch = std::move(v.workspace_diff);
+    term.eval = std::move(v.eval);
+    term.eval_ms = v.eval_ms;
+    term.rewards = std::move(v.rewards);
+    term.audit = std::move(v.audit);
+    term.reason += v.notes;
+    if (!rec_.turns.empty()) rec_.turns.back().reward = term.rewards.total;
+    for (auto& [k, val] : v.stats.items()) stats_[k] = val;
     rec_.wall_ms = ms_since(started_);
     stats_["tool_calls"] = tool_calls_;
     stats_["tool_ms"] = tool_ms_total_;
@@ -320,87 +309,6 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
     if (rec_.extra.contains("replay")) rec_.extra["replay"]["matched"] = rec_.extra["replay"]["mismatches"].empty();
     auto self = shared_from_this();
     boost::asio::post(s_.io, [self] { self->done_(std::move(self->rec_)); });
-  }
-
-  // Everything the agent changed, as a diff against the base commit (not only the submitted file):
-  // read from the sandbox's merged view on the host, objects from the cached base tree (the
-  // agent's own .git is not trusted). A backend without a host view (Docker) runs git inside.
-  std::string workspace_diff() {
-    std::string view = sandbox_->merged_view();
-    if (!view.empty()) {
-      tasks::WorkspaceDiffOptions o;
-      o.objects_repo = base_tree_;
-      return tasks::workspace_diff(view, inst_.base_commit, o);
-    }
-    sandbox::ExecRequest req;
-    req.argv = {"bash", "-c",
-                "cd '" + c_.workspace + "' && git -c safe.directory='*' add -A . >/dev/null 2>&1; "
-                "git -c safe.directory='*' -c core.quotepath=false diff --cached --binary " + inst_.base_commit};
-    req.timeout_s = 120;
-    sandbox::ExecResult r = sandbox_->exec(req);
-    if (r.reason != sandbox::StopReason::exited || r.exit_code != 0)
-      throw std::runtime_error("git diff in the sandbox failed (" + std::string(sandbox::to_string(r.reason)) +
-                               ", exit " + std::to_string(r.exit_code) + "): " + r.err.substr(0, 300));
-    return r.out;
-  }
-
-  void evaluate_and_reward() {
-    traj::Terminal& term = rec_.terminal;
-    bool submitted = term.status == ExitStatus::submitted;
-    bool resolved = false;
-    if (c_.evaluate && term.status != ExitStatus::env_error) {
-      auto t0 = Clock::now();
-      tasks::EvalOptions eo;
-      eo.repos_dir = s_.repos_dir;
-      eo.cache_dir = s_.cache.options().cache_dir;
-      eo.timeout_s = c_.eval_timeout_s;
-      eo.environments = &s_.environments;
-      eo.backend = c_.backend;
-      tasks::Prediction p{inst_.instance_id, rec_.model, term.patch};
-      tasks::EvalResult er = tasks::evaluate_instance(inst_, p, eo);
-      term.eval_ms = ms_since(t0);
-      nlohmann::json report = tasks::instance_report(er);
-      term.eval = report.contains(inst_.instance_id) ? report[inst_.instance_id] : report;
-      resolved = er.resolved;
-      if (!s_.report_dir.empty()) {
-        std::string run = s_.run_id + (rec_.sample ? "-s" + std::to_string(rec_.sample) : "");
-        try {
-          tasks::write_instance_report(tasks::instance_report_dir(s_.report_dir, run, rec_.model, inst_.instance_id), er);
-        } catch (const std::exception& e) {
-          term.reason += std::string("; the evaluation files could not be written: ") + e.what();
-        }
-      }
-      if (er.infra_failure) term.rewards.details["infra_failure"] = er.infra_failure_reason;
-    }
-    // CWM: only a submitted episode can pass; max turns, context overflow, format errors give -1.
-    bool passed = submitted && resolved;
-    traj::Rewards& r = term.rewards;
-    r.mode = to_string(c_.reward);
-    r.details["resolved"] = resolved;
-    switch (c_.reward) {
-      case RewardKind::none: r.total = 0; break;
-      case RewardKind::test:
-        r.test = tasks::test_reward(passed);
-        r.total = *r.test;
-        break;
-      case RewardKind::similarity: {
-        tasks::SimilarityResult sim = tasks::unidiff_reward(inst_.patch, term.patch);
-        r.similarity = sim.reward;
-        r.total = submitted ? sim.reward : -1.0;
-        break;
-      }
-      case RewardKind::both: {
-        tasks::RewardOptions ro{tasks::RewardMode::similarities, c_.similarity_threshold};
-        tasks::RewardParts parts = tasks::shaped_reward(ro, passed, inst_.patch, submitted ? term.patch : "");
-        r.test = parts.test;
-        r.similarity = parts.similarity;
-        r.total = parts.total;
-        r.details["threshold"] = c_.similarity_threshold;
-        r.details["shaping"] = parts.mode;
-        break;
-      }
-    }
-    if (!rec_.turns.empty()) rec_.turns.back().reward = r.total;
   }
 
   const EpisodeServices& s_;

@@ -1,5 +1,5 @@
 // One episode: an agent (a policy) works on one task instance in its own sandbox until it submits,
-// hits a limit or fails; then its workspace diff is evaluated and rewarded, and the record is done.
+// hits a limit or fails; then the judge (tasks/judge.h) takes it over: diff, evaluation, rewards.
 // The control flow lives in episode.cc, top to bottom, and nowhere else.
 #pragma once
 
@@ -13,6 +13,8 @@
 #include "runner/policy.h"
 #include "sandbox/sandbox.h"
 #include "tasks/environment.h"
+#include "tasks/evaluation.h"
+#include "tasks/judge.h"
 #include "tasks/suite.h"
 #include "tasks/workspace_cache.h"
 #include "tools/action_parser.h"
@@ -21,10 +23,9 @@
 
 namespace swebox::runner {
 
-enum class RewardKind { test, similarity, both, none };
-// Throws std::invalid_argument naming the accepted values.
-RewardKind parse_reward_kind(const std::string& name);
-const char* to_string(RewardKind k);
+// The episode reward is the judge's (tasks/judge.h).
+using tasks::RewardKind;
+using tasks::parse_reward_kind;
 
 // Defaults are CWM's (FORMATS §1.6).
 struct EpisodeConfig {
@@ -43,8 +44,11 @@ struct EpisodeConfig {
   double similarity_threshold = 0.5;
   std::string task_kind = "solve";
   std::string workspace = "/testbed";
-  bool evaluate = true;                // run the task's tests on the final diff
+  bool evaluate = true;                // run the task's tests on the judged patch
   double eval_timeout_s = 1800;
+  // sealed: the submission is judged (the workspace diff when nothing was submitted), test
+  // infrastructure stripped; swebench: the workspace diff, as SWE-bench would (tasks/evaluation.h).
+  tasks::GradingMode grading = tasks::GradingMode::sealed;
   sandbox::Limits limits;
   sandbox::Backend backend = sandbox::Backend::native;
 

@@ -192,6 +192,7 @@ int run_job(const RunOptions& o) {
     summary["samples"] = o.samples;
     summary["jobs"] = o.jobs;
     summary["config"] = o.episode.to_json();
+    summary["grading"] = tasks::to_string(o.episode.grading);
     summary["episodes_this_invocation"] = to_run;
     // SWE-bench's run report over sample 0 (its reports are per instance).
     if (o.episode.evaluate) {
@@ -201,7 +202,7 @@ int run_job(const RunOptions& o) {
       in.out_dir = o.out_dir + "/logs/run_evaluation";
       for (const tasks::Instance& inst : instances) in.dataset_ids.push_back(inst.instance_id);
       for (const traj::Episode& e : episodes)
-        if (e.sample == 0) in.predictions[e.instance_id] = e.terminal.patch;
+        if (e.sample == 0) in.predictions[e.instance_id] = e.terminal.judged_patch();
       nlohmann::json swebench = tasks::run_summary(in);
       summary["swebench_report"] = tasks::write_run_summary(in, swebench);
     }

@@ -260,6 +260,14 @@ void Client::start_container(const std::string& id) {
   if (r.status >= 300 && r.status != 304) throw DockerError(r.status, "starting container " + id + ": " + error_words(r));
 }
 
+void Client::kill_container(const std::string& id, double timeout_s) {
+  Response r = request("POST", "/containers/" + id + "/kill?signal=SIGKILL");
+  // 409: not running (already stopped), which is what we want.
+  if (r.status >= 300 && r.status != 409) throw DockerError(r.status, "killing container " + id + ": " + error_words(r));
+  r = request("POST", "/containers/" + id + "/wait?condition=not-running", "", "application/json", timeout_s);
+  if (r.status >= 300) throw DockerError(r.status, "waiting for container " + id + " to stop: " + error_words(r));
+}
+
 void Client::remove_container(const std::string& id) {
   Response r = request("DELETE", "/containers/" + id + "?force=1&v=1");
   if (r.status >= 300 && r.status != 404) throw DockerError(r.status, "removing container " + id + ": " + error_words(r));

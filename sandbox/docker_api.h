@@ -77,6 +77,9 @@ class Client {
 
   std::string create_container(const nlohmann::json& spec, const std::string& name = "");
   void start_container(const std::string& id);
+  // Sends SIGKILL to every process of the container and waits until it is stopped (its volumes
+  // and file system stay); a stopped container is not an error.
+  void kill_container(const std::string& id, double timeout_s = 60);
   // Force-removes the container and its anonymous volumes; a missing container is not an error.
   void remove_container(const std::string& id);
 

@@ -202,6 +202,27 @@ void DockerSandbox::reset() {
   }
 }
 
+// The container is killed (every process in it: the session, commands, whatever they left behind)
+// and started again bare, so that its volumes and files are as the agent left them and a judge can
+// still run commands in it, but nothing of the agent runs any more.
+void DockerSandbox::stop_processes() {
+  std::string id;
+  {
+    std::lock_guard lock(mu_);
+    if (destroyed_) return;
+    id = container_id_;
+  }
+  try {
+    client_.kill_container(id);
+    std::scoped_lock sessions(session_mu_, files_mu_);
+    session_.reset();
+    files_session_.reset();
+    client_.start_container(id);
+  } catch (const docker_api::DockerError& e) {
+    throw SandboxError(std::string("stopping the Docker sandbox's processes failed: ") + e.what());
+  }
+}
+
 void DockerSandbox::destroy() {
   std::string id;
   {

@@ -35,6 +35,7 @@ class DockerSandbox : public Sandbox {
   std::string upper_dir() const override { return ""; }
   std::string merged_view() const override { return ""; }
 
+  void stop_processes() override;
   void reset() override;
   void destroy() override;
 

@@ -7,9 +7,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <cerrno>
+#include <cstring>
 #include <csignal>
+#include <chrono>
 #include <mutex>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sandbox/wire.h"
@@ -95,6 +99,7 @@ NativeSandbox::NativeSandbox(boost::asio::io_context& io, const Config& config) 
   control_fd_ = c.control_fd;
   upper_dir_ = c.upper_dir;
   remember_note(c.note);
+  init_pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, init_pid_, 0));
 }
 
 NativeSandbox::~NativeSandbox() { destroy(); }
@@ -235,6 +240,38 @@ std::string NativeSandbox::merged_view() const {
   return "/proc/" + std::to_string(init_pid_) + "/root" + config_.workspace_mount;
 }
 
+// Killing init ends the sandbox's pid namespace: the kernel kills every other process in it and
+// reaps them before init itself is dead, so when init's pidfd turns readable, nothing of the agent
+// runs. The zygote reaps init; the state dir stays until destroy().
+void NativeSandbox::stop_processes() {
+  using namespace std::chrono;
+  constexpr auto kGrace = seconds(30);  // a process stuck in the kernel may take a while to die
+  int pidfd;
+  pid_t pid;
+  {
+    std::lock_guard lock(mu_);
+    pidfd = init_pidfd_;
+    pid = init_pid_;
+  }
+  if (pid <= 0) return;  // destroyed
+  auto deadline = steady_clock::now() + kGrace;
+  if (pidfd < 0) {  // no pidfd (kernel before 5.3): the pid, which the zygote does not reap before destroy()
+    kill(pid, SIGKILL);
+    while (kill(pid, 0) == 0 && steady_clock::now() < deadline) usleep(2000);
+    return;
+  }
+  if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) != 0 && errno != ESRCH)
+    throw SandboxError(std::string("cannot stop the sandbox's processes: ") + strerror(errno));
+  for (;;) {
+    int left = static_cast<int>(duration_cast<milliseconds>(deadline - steady_clock::now()).count());
+    if (left <= 0) throw SandboxError("the sandbox's processes did not end within 30 s of SIGKILL");
+    pollfd p{pidfd, POLLIN, 0};
+    int n = poll(&p, 1, left);
+    if (n > 0) return;
+    if (n < 0 && errno != EINTR) throw SandboxError(std::string("waiting for the sandbox to stop: ") + strerror(errno));
+  }
+}
+
 void NativeSandbox::reset() {
   std::string body;
   if (!call(wire::Writer().u64(wire::kReset).frame(), &body, 120000))
@@ -255,7 +292,10 @@ void NativeSandbox::destroy() {
   // wake up here to exit). A caller's state dir must be free of the overlay when we return; a
   // temp one is the zygote's to clean.
   zygote::destroy(id_, fd, !config_.state_dir.empty());
+  std::lock_guard lock(mu_);
   init_pid_ = -1;
+  if (init_pidfd_ >= 0) close(init_pidfd_);
+  init_pidfd_ = -1;
 }
 
 std::unique_ptr<Sandbox> make_native_sandbox(boost::asio::io_context& io, const Config& config) {

@@ -24,6 +24,7 @@ class NativeSandbox : public Sandbox {
   bool exists(const std::string& path) override;
   std::string upper_dir() const override;
   std::string merged_view() const override;
+  void stop_processes() override;
   void reset() override;
   void destroy() override;
 
@@ -41,6 +42,7 @@ class NativeSandbox : public Sandbox {
   std::mutex mu_;
   uint64_t id_ = 0;
   pid_t init_pid_ = -1;
+  int init_pidfd_ = -1;  // init, held so that a kill can never reach a reused pid
   int control_fd_ = -1;
   std::string upper_dir_;
 };

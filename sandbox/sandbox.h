@@ -120,6 +120,13 @@ class Sandbox {
   // (e.g. /proc/<init>/root/testbed), or "" when the backend cannot offer one.
   virtual std::string merged_view() const = 0;
 
+  // Kills every process of the sandbox (the session, every command and whatever they left
+  // running) and returns once they are gone, so that nothing changes the workspace any more. The
+  // changes stay readable on the host (upper_dir()) until destroy(); commands fail afterwards
+  // (Docker: the container is restarted bare, so that a judge can still run commands in it). For
+  // judging: what is read after this cannot be swapped under the reader. Idempotent.
+  virtual void stop_processes() = 0;
+
   // Drops every change to the workspace and starts a fresh session.
   virtual void reset() = 0;
   // Kills everything and removes mounts, cgroups, temp dirs and fds. Idempotent; the destructor

@@ -9,7 +9,8 @@ Request: {"op": OP, "cases": [...]}, ops:
   findall          case "text" -> [[path, search, replace], ...] (the SEARCH/REPLACE block regex)
   search_replace   case {"original": {p: s}, "oracle": {p: s}, "output": str} -> {"reward", "files", "error"}
   unidiff          case {"oracle": str, "pred": str, "ignore_non_oracle": bool} -> {"reward", "files"}
-  real_unidiff     case patch text -> {path: change} by the real unidiff package, or null if absent
+  real_unidiff     case patch text -> {path: change} by the real unidiff package, or null if absent,
+                   or {"__version__": V} when the package found is not 0.7.5 (CWM's)
   time_similarity  case {"oracle": str, "pred": str} -> (timing only) {"seconds": float, "sum": float}
 
 The reward functions below restate FORMATS.md §5.1 in Python (written here, not copied from
@@ -249,6 +250,11 @@ def real_unidiff_files(cases):
         from unidiff.errors import UnidiffParseError
     except ImportError:
         return None
+    import unidiff
+    version = getattr(unidiff, "VERSION", "unknown")
+    if version != "0.7.5":
+        # Other versions parse differently (Debian's 0.7.3 rejects some patches 0.7.5 reads).
+        return {"__version__": version}
     out = []
     for text in cases:
         try:

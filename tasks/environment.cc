@@ -47,6 +47,7 @@ void apply_layer(Environment& env, const nlohmann::json& layer, const std::strin
   if (layer.contains("setup")) env.setup = string_list(layer["setup"], where + ".setup");
   if (layer.contains("exclude_extensions"))
     env.exclude_extensions = string_list(layer["exclude_extensions"], where + ".exclude_extensions");
+  if (layer.contains("test_infra")) env.test_infra = string_list(layer["test_infra"], where + ".test_infra");
   if (layer.contains("env")) {
     if (!layer["env"].is_object()) throw std::runtime_error(where + ".env must be an object");
     for (const auto& [k, v] : layer["env"].items()) {

@@ -27,6 +27,9 @@ struct Environment {
   std::string directives;             // how test files become arguments: "paths" or "django"
   std::string log_parser;             // default parser when the instance names none
   std::vector<std::string> exclude_extensions;  // test_patch files that are not test arguments
+  // Repository paths (shell globs) that run or judge the tests beyond the generic rules of
+  // tasks/test_infrastructure.h, e.g. sympy's bin/test and its runtests.py; sealed grading strips them.
+  std::vector<std::string> test_infra;
 };
 
 class EnvironmentTable {

@@ -2,14 +2,17 @@
 
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
 #include <boost/asio/io_context.hpp>
 
 #include "tasks/grading.h"
+#include "tasks/junit_report.h"
 #include "tasks/patch_apply.h"
 #include "tasks/repository.h"
+#include "tasks/sealing.h"
 #include "tasks/workspace_cache.h"
 
 namespace swebox::tasks {
@@ -46,6 +49,34 @@ void infra(EvalResult& r, RunLog& log, const std::string& reason) {
   log("infra failure: " + reason);
 }
 
+// A directory name in the sandbox's /tmp that the code under test cannot guess in advance.
+std::string secret_state_dir() {
+  std::random_device rd;
+  char b[64];
+  std::snprintf(b, sizeof b, "/tmp/.swebox-judge-%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  return b;
+}
+
+bool passing(const nlohmann::ordered_json& status, const char* list, const std::string& id) {
+  const auto& s = status[list]["success"];
+  return std::find(s.begin(), s.end(), id) != s.end();
+}
+
+// The listed tests whose outcome on stdout differs from the JUnit report's.
+nlohmann::json disagreements(const Instance& instance, const nlohmann::ordered_json& stdout_status,
+                             const nlohmann::ordered_json& junit_status) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const char* list : {"FAIL_TO_PASS", "PASS_TO_PASS"}) {
+    const auto& ids = std::string(list) == "FAIL_TO_PASS" ? instance.FAIL_TO_PASS : instance.PASS_TO_PASS;
+    for (const auto& id : ids) {
+      bool a = passing(stdout_status, list, id), b = passing(junit_status, list, id);
+      if (a != b)
+        out.push_back({{"test", id}, {"list", list}, {"stdout", a ? "success" : "failure"}, {"junit", b ? "success" : "failure"}});
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* to_string(GradingMode mode) { return mode == GradingMode::sealed ? "sealed" : "swebench"; }
@@ -59,6 +90,13 @@ GradingMode parse_grading_mode(const std::string& name) {
 EvalResult evaluate_instance(const Instance& instance, const Prediction& prediction, const EvalOptions& options) {
   auto t_start = Clock::now();
   EvalResult r;
+  auto patch_files_or_empty = [](const std::string& patch) {
+    try {
+      return patch_files(patch);
+    } catch (const std::exception&) {
+      return modified_test_files(patch);
+    }
+  };
   r.instance_id = instance.instance_id;
   r.model = prediction.model_name_or_path;
   r.patch_is_none = !prediction.model_patch.has_value();
@@ -91,8 +129,15 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
   if (!env.known)
     log("no entry for " + instance.repo + " " + instance.version + " in " + options.environments->source() +
         "; the defaults apply");
-  TestSpec spec = make_test_spec(instance, env);
+  const bool sealed = options.grading == GradingMode::sealed;
+  const std::string state = secret_state_dir();
+  EvalScriptOptions script_options;
+  script_options.sealed = sealed;
+  script_options.junit_path = state + "/junit.xml";
+  TestSpec spec = make_test_spec(instance, env, script_options);
   r.eval_script = spec.eval_script;
+  r.audit["mode"] = to_string(options.grading);
+  log(std::string("grading mode: ") + to_string(options.grading));
   log("eval script: " + spec.origin + ", log parser " + spec.log_parser);
   if (!is_known_parser(spec.log_parser)) {
     infra(r, log, "unknown log parser '" + spec.log_parser + "' (the instance's log_parser field or " +
@@ -141,7 +186,17 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
   }
   r.timing.sandbox_s = seconds_since(t);
 
+  std::string sealed_failure;           // sealed: why the tree could not be judged
+  std::optional<std::string> junit_xml; // the JUnit report, when one was asked for and written
+  std::optional<int> script_test_status;  // the test command's exit status as the script recorded it
   try {
+    // A private state folder with a copy of .git from before the patch: what the patched tree is
+    // compared with (both modes), and what sealed grading restores.
+    if (std::string err = prepare_sealing(*box, state); !err.empty()) {
+      infra(r, log, err);
+      box->destroy();
+      return finish();
+    }
     // The prediction, applied as SWE-bench applies it.
     if (r.patch_exists) {
       t = Clock::now();
@@ -185,6 +240,33 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
       r.patch_applied = true;
       r.apply_strategy = applied.strategy;
       log(std::string(applied.already_applied ? ">>>>> Patch Already Applied" : ">>>>> Applied Patch") + " (" + applied.strategy + ")");
+
+      // What the patch did to the tree; test infrastructure flagged (swebench) or put back (sealed).
+      auto t_seal = Clock::now();
+      TreeExamination exam;
+      exam.seal = sealed;
+      exam.state_dir = state;
+      exam.context.test_patch_files = patch_files_or_empty(instance.test_patch);
+      exam.context.test_commands = spec.test_commands;
+      exam.context.test_infra_globs = env.test_infra;
+      exam.context.outside_modules = outside_modules(*box, env.interpreter);
+      TreeVerdict verdict = examine_tree(*box, exam);
+      r.timing.apply_s += seconds_since(t_seal);
+      log("tree examination (ms): " + verdict.steps_ms.dump());
+      r.audit[sealed ? "stripped" : "would_strip"] = verdict.entries;
+      r.audit["reset_files"] = verdict.reset_files;
+      r.audit["git_dir_changed"] = verdict.git_dir_changed;
+      for (const auto& e : verdict.entries)
+        log(std::string(sealed ? "sealed: stripped " : "flagged (sealed grading would strip) ") + e["path"].get<std::string>() +
+            " [" + e["change"].get<std::string>() + ", " + e["part"].get<std::string>() + "]: " + e["why"].get<std::string>());
+      if (!verdict.error.empty()) {
+        log("tree examination: " + verdict.error);
+        r.audit["examination_error"] = verdict.error;
+        if (sealed) {
+          // The agent's tree could not be put in order: not gradeable, never resolved.
+          sealed_failure = "the patched tree could not be sealed: " + verdict.error;
+        }
+      }
     } else {
       log(r.patch_is_none ? "no patch (null): the tests run on the base tree" : "empty patch: the tests run on the base tree");
     }
@@ -196,8 +278,20 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
       box->destroy();
       return finish();
     }
+    if (!sealed_failure.empty()) {
+      r.test_output += ">>>>> " + sealed_failure + "\n";
+      box->destroy();
+      r.ungradeable_reason = sealed_failure;
+      log("graded: ungradeable (" + sealed_failure + "), resolution NO, resolved false");
+      r.resolution = "NO";
+      r.audit["flagged"] = true;
+      return finish();
+    }
     sandbox::ExecRequest req;
-    req.argv = {"/bin/bash", "/tmp/eval.sh"};
+    // Sealed: bash holds the whole script in memory before it starts, so the code under test
+    // cannot rewrite the rest of it (bash reads a script file as it goes).
+    if (sealed) req.argv = {"/bin/bash", "-c", "eval \"$(cat /tmp/eval.sh)\""};
+    else req.argv = {"/bin/bash", "/tmp/eval.sh"};
     req.cwd = "/testbed";
     req.timeout_s = options.timeout_s;
     req.merge_stderr = true;
@@ -219,12 +313,29 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
     }
     log("eval script exited with status " + std::to_string(run.status()) + " after " + format_seconds(run.wall_s) + " s");
     r.test_output += output;
+    if (sealed && run.reason == sandbox::StopReason::exited && run.exit_code == kSealedSetupFailedStatus &&
+        output.find(kSealedSetupFailed) != std::string::npos) {
+      r.audit["test_patch_applied"] = false;
+      infra(r, log, "the test patch (or the reset of the test files before it) did not apply to the sealed tree");
+      box->destroy();
+      return finish();
+    }
+    if (sealed) r.audit["test_patch_applied"] = true;
+
+    // The JUnit report, from the sandbox's /tmp (outside the work tree).
+    if (spec.junit) {
+      auto junit = box->read_file(state + "/junit.xml");
+      if (std::holds_alternative<std::string>(junit)) junit_xml = std::get<std::string>(junit);
+      else log("no JUnit report at " + state + "/junit.xml: " + std::get<sandbox::FileError>(junit).message);
+    }
 
     // The test command's own time, left by the script in the sandbox's /tmp.
     if (auto timing = box->read_file(kTestTimeFile); std::holds_alternative<std::string>(timing)) {
       std::istringstream in(std::get<std::string>(timing));
       double t0 = 0, t1 = 0;
+      int status = 0;
       if (in >> t0 >> t1 && t1 >= t0) r.timing.test_s = t1 - t0;
+      if (in >> status) script_test_status = status;
     }
     t = Clock::now();
     box->destroy();
@@ -245,6 +356,75 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
     infra(r, log, std::string("grading: ") + e.what());
     return finish();
   }
+  // The JUnit report: compared with stdout in both modes; in sealed mode, the outcomes come from it.
+  nlohmann::json junit_audit = {{"asked", spec.junit}};
+  if (!spec.junit) junit_audit["why_not"] = spec.junit_why_not.empty() ? "the log parser " + spec.log_parser + " does not read pytest" : spec.junit_why_not;
+  if (!is_pytest_parser(spec.log_parser) && spec.junit) junit_audit["note"] = "the log parser is not pytest's";
+  std::optional<Grade> junit_grade;
+  if (spec.junit && junit_xml) {
+    StatusMap report = read_junit_report(*junit_xml);
+    junit_audit["cases"] = report.size();
+    std::vector<std::string> listed = instance.FAIL_TO_PASS;
+    listed.insert(listed.end(), instance.PASS_TO_PASS.begin(), instance.PASS_TO_PASS.end());
+    GradingOptions gopts;
+    gopts.eval_type = parse_eval_type(instance.eval_type);
+    gopts.v4_1_compat = options.v4_1_compat;
+    Grade g;
+    g.status_map = junit_status_of(report, listed);
+    // Sealed: the status the script recorded, not stdout's line (the code under test can print one first).
+    g.test_exit_code = sealed ? script_test_status : grade.test_exit_code;
+    g.gradeable = true;
+    // As SWE-bench's exit-code check: a failing exit with nothing failing means the report does not describe the run.
+    bool any_failure = false;
+    for (const auto& [id, st] : report) any_failure |= st == TestStatus::failed || st == TestStatus::error;
+    if (report.empty()) {
+      g.gradeable = false;
+      g.ungradeable_reason = "the JUnit report lists no test";
+    } else if (g.test_exit_code && *g.test_exit_code != 0 && !any_failure && !options.v4_1_compat) {
+      g.gradeable = false;
+      g.ungradeable_reason = "the test command exited with " + std::to_string(*g.test_exit_code) +
+                             " but the JUnit report has no failure or error";
+    }
+    if (g.gradeable) {
+      g.tests_status = tests_report(g.status_map, TestLists{instance.FAIL_TO_PASS, instance.PASS_TO_PASS, {}, {}}, gopts);
+      g.resolution = resolution_status(g.tests_status);
+      g.resolved = g.resolution == Resolution::full;
+    }
+    junit_grade = g;
+    if (grade.gradeable && g.gradeable) {
+      nlohmann::json d = disagreements(instance, tests_status_json(grade.tests_status), tests_status_json(g.tests_status));
+      if (!d.empty()) {
+        r.audit["disagreements"] = d;
+        log("stdout and the JUnit report disagree on " + std::to_string(d.size()) + " listed test(s)");
+      }
+    } else if (grade.gradeable != g.gradeable) {
+      r.audit["disagreements"] = nlohmann::json::array({{{"stdout", grade.gradeable ? "gradeable" : grade.ungradeable_reason},
+                                                        {"junit", g.gradeable ? "gradeable" : g.ungradeable_reason}}});
+    }
+  } else if (spec.junit) {
+    junit_audit["missing"] = true;
+  }
+  junit_audit["used"] = sealed && junit_grade.has_value();
+  r.audit["junit"] = junit_audit;
+  if (sealed && spec.junit) {
+    if (!junit_grade) {
+      grade.gradeable = false;
+      grade.ungradeable_reason = "the JUnit report the test command was asked to write is missing";
+    } else if (grade.gradeable) {
+      // stdout's own checks (markers, error markers, timeouts) passed; outcomes from the report.
+      grade.gradeable = junit_grade->gradeable;
+      grade.ungradeable_reason = junit_grade->ungradeable_reason;
+      grade.status_map = junit_grade->status_map;
+      grade.tests_status = junit_grade->tests_status;
+      grade.resolution = junit_grade->resolution;
+      grade.resolved = junit_grade->resolved;
+    }
+    if (!grade.gradeable) {
+      grade.tests_status = TestsStatus{};
+      grade.resolution = Resolution::no;
+      grade.resolved = false;
+    }
+  }
   r.gradeable = grade.gradeable;
   r.ungradeable_reason = grade.ungradeable_reason;
   if (r.timed_out && !r.gradeable)
@@ -256,6 +436,9 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
   r.resolved = r.patch_exists && r.patch_applied && grade.resolved;
   log(std::string("graded: ") + (r.gradeable ? "" : "ungradeable (" + r.ungradeable_reason + "), ") + "resolution " +
       (r.resolution.empty() ? "NO" : r.resolution) + ", resolved " + (r.resolved ? "true" : "false"));
+  auto nonempty = [&](const char* key) { return r.audit.contains(key) && !r.audit[key].empty(); };
+  r.audit["flagged"] = nonempty("stripped") || nonempty("would_strip") || nonempty("disagreements") ||
+                       r.audit.value("git_dir_changed", false);
   return finish();
 }
 

@@ -334,7 +334,8 @@ std::string xml_unescape(std::string_view s) {
   return out;
 }
 
-// The value of attribute `name` in a start tag's text, or "" when absent.
+}  // namespace
+
 std::string xml_attribute(std::string_view tag, std::string_view name) {
   for (size_t p = tag.find(name); p != std::string_view::npos; p = tag.find(name, p + 1)) {
     bool word_start = p > 0 && (tag[p - 1] == ' ' || tag[p - 1] == '\t' || tag[p - 1] == '\n' || tag[p - 1] == '\r');
@@ -350,8 +351,6 @@ std::string xml_attribute(std::string_view tag, std::string_view name) {
   }
   return "";
 }
-
-}  // namespace
 
 StatusMap parse_log_junit_xml(std::string_view log) {
   StatusMap map;

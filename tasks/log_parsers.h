@@ -36,6 +36,9 @@ StatusMap parse_log(std::string_view parser_name, std::string_view log);
 bool is_known_parser(std::string_view parser_name);
 std::vector<std::string> known_parsers();
 
+// The value of attribute `name` in an XML start tag's text (entities decoded), or "" when absent.
+std::string xml_attribute(std::string_view tag, std::string_view name);
+
 // SWE-bench's MAP_REPO_TO_PARSER_PY for instances without a log_parser field: "owner/name" ->
 // registry name, e.g. "django/django" -> "parse_log_django". Empty when the repository is unknown.
 std::string parser_for_repo(std::string_view repo);

@@ -54,6 +54,11 @@ nlohmann::ordered_json instance_report(const EvalResult& r) {
     if (!status.contains(key))
       status[key] = {{"success", nlohmann::ordered_json::array()}, {"failure", nlohmann::ordered_json::array()}};
   entry["tests_status"] = status;
+  // Beyond SWE-bench's keys: how the verdict was reached and what the judge saw.
+  entry["grading"] = to_string(r.grading);
+  nlohmann::ordered_json audit = r.audit;
+  audit["mode"] = to_string(r.grading);
+  entry["audit"] = audit;
   nlohmann::ordered_json report;
   report[r.instance_id] = entry;
   return report;
@@ -89,7 +94,7 @@ std::optional<nlohmann::json> read_instance_report(const std::string& dir, const
 
 nlohmann::json run_summary(const RunSummaryInput& in) {
   std::set<std::string> completed, incomplete, empty_patch, submitted, resolved, unresolved, infra,
-      ambiguous, error;
+      ambiguous, error, flagged;
   nlohmann::json reasons = nlohmann::json::object();
   for (const auto& [id, patch] : in.predictions) submitted.insert(id);
   for (const auto& id : in.dataset_ids) {
@@ -110,6 +115,8 @@ nlohmann::json run_summary(const RunSummaryInput& in) {
       reasons[id] = e != in.errors.end() ? e->second : "no report.json was written";
       continue;
     }
+    if (report->contains("audit") && (*report)["audit"].is_object() && (*report)["audit"].value("flagged", false))
+      flagged.insert(id);
     if (report->value("infra_failure", false)) {
       infra.insert(id);
       reasons[id] = report->value("infra_failure_reason", std::string("infrastructure failure"));
@@ -150,6 +157,9 @@ nlohmann::json run_summary(const RunSummaryInput& in) {
       {"error_ids", list(error)},
       {"failure_reasons", reasons},
       {"schema_version", 2},
+      {"grading", in.grading},
+      {"flagged_instances", flagged.size()},
+      {"flagged_ids", list(flagged)},
   };
 }
 

@@ -20,7 +20,8 @@ std::string instance_report_dir(const std::string& out, const std::string& run_i
                                 const std::string& model, const std::string& instance_id);
 
 // {iid: {patch_is_None, patch_exists, patch_successfully_applied, resolved, [infra_failure,
-// infra_failure_reason], tests_status}} for one result.
+// infra_failure_reason], tests_status, grading, audit}} for one result: SWE-bench's keys, then the
+// grading mode ("swebench" | "sealed") and the judge's audit (see EvalResult::audit).
 nlohmann::ordered_json instance_report(const EvalResult& result);
 
 // Writes the instance's five files into `dir` (created). report.json is written last, through a
@@ -38,12 +39,14 @@ struct RunSummaryInput {
   std::map<std::string, std::optional<std::string>> predictions;  // id -> model_patch (nullopt = null)
   std::string out_dir;                                        // where the instance folders are
   std::map<std::string, std::string> errors;                  // id -> why no report was written
+  std::string grading = "swebench";                           // the grading mode of the run
 };
 
 // The summary, as SWE-bench's make_run_report counts it, plus infra and ambiguous failures:
 //   {total,submitted,completed,resolved,unresolved,infra_failure,ambiguous_failure,empty_patch,error}_instances,
 //   {completed,incomplete,empty_patch,submitted,resolved,unresolved,infra_failure,ambiguous_failure,error}_ids,
-//   failure_reasons {id: reason}, schema_version 2.
+//   failure_reasons {id: reason}, schema_version 2; then grading (the mode), flagged_instances and
+//   flagged_ids (reports whose audit flags test-infrastructure changes or stdout/JUnit disagreements).
 // completed = a report exists and the evaluation itself worked (an empty patch is counted as
 // empty_patch and, when it was evaluated anyway, also completed and unresolved); infra_failure = a report says the
 // evaluation could not be done; ambiguous_failure = unresolved because the log could not be graded

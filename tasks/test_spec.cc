@@ -128,22 +128,44 @@ std::string swebench_eval_script(const Instance& instance, const Environment& en
   return join(lines, "\n") + "\n";
 }
 
-std::string adapt_eval_script(const std::string& script, const Environment& env,
-                              std::vector<std::string>* dropped) {
+bool is_plain_pytest_command(const std::string& line) {
+  static const std::regex re(
+      R"re(^\s*([A-Za-z_][A-Za-z0-9_]*=('[^']*'|"[^"]*"|[^\s'"]*)\s+)*(pytest|py\.test|(\S*/)?python[0-9.]*\s+-m\s+pytest)(\s[^;&|<>`$()\\#]*)?$)re");
+  return std::regex_match(line, re) && line.find(" -- ") == std::string::npos;
+}
+
+std::string adapt_eval_script(const std::string& script, const Environment& env, std::vector<std::string>* dropped,
+                              const EvalScriptOptions& options, TestSpec* spec) {
   std::vector<std::string> in = split_lines(script);
   std::vector<std::string> out;
   size_t i = 0;
   if (!in.empty() && in[0].rfind("#!", 0) == 0) out.push_back(in[i++]);
   for (auto& l : split_lines(prelude(env))) out.push_back(l);
+  if (options.sealed) {
+    out.push_back("# swebox sealed grading: no bytecode from before the evaluation, none written during it, no user site");
+    out.push_back("export PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1");
+    out.push_back("find /testbed -path /testbed/.git -prune -o \\( -name __pycache__ -o -name '*.py[co]' \\) -print0 | "
+                  "xargs -0r rm -rf --");
+  }
+  // Sealed: a failed reset of the test files or test patch stops the script (an infrastructure failure).
+  const std::string check = std::string("{ _swebox_rc=$?; _swebox_x=$-; set +x; } 2>/dev/null; if [ \"$_swebox_rc\" -ne 0 ]; then echo '") +
+                            kSealedSetupFailed + " (status '\"$_swebox_rc\"')'; exit " +
+                            std::to_string(kSealedSetupFailedStatus) + "; fi" + kQuietOff;
 
   bool setup_done = false;
-  bool in_tests = false;
+  bool in_tests = false, tests_seen = false;
+  bool check_after_heredoc = false;
+  std::vector<std::string> test_lines;
   std::string heredoc_end;
   for (; i < in.size(); ++i) {
     const std::string& line = in[i];
     if (!heredoc_end.empty()) {  // inside a heredoc body: data, copied as is
       out.push_back(line);
-      if (line == heredoc_end) heredoc_end.clear();
+      if (line == heredoc_end) {
+        heredoc_end.clear();
+        if (check_after_heredoc) out.push_back(check);
+        check_after_heredoc = false;
+      }
       continue;
     }
     if (std::regex_match(line, kCondaLine) || std::regex_match(line, kInstallLine)) {
@@ -165,18 +187,50 @@ std::string adapt_eval_script(const std::string& script, const Environment& env,
     if (is_marker(line, kStartTestOutput)) {
       out.push_back(line);
       out.push_back(std::string(kQuietOn) + "_swebox_t0=$EPOCHREALTIME" + kQuietOff);
-      in_tests = true;
+      in_tests = tests_seen = true;
       continue;
     }
     if (in_tests && is_marker(line, kEndTestOutput)) {
+      // The test command: a JUnit report asked of it when it is one plain pytest command.
+      size_t commands = 0;
+      for (const auto& l : test_lines) {
+        std::string t = l.substr(std::min(l.size(), l.find_first_not_of(" \t")));
+        if (!t.empty() && t[0] != '#') ++commands;
+      }
+      bool junit = false;
+      std::string why_not;
+      if (spec) spec->test_commands.insert(spec->test_commands.end(), test_lines.begin(), test_lines.end());
+      if (!options.junit_path.empty()) {
+        if (commands != 1) why_not = "the test command is " + std::to_string(commands) + " lines, not one pytest command";
+        for (auto& l : test_lines) {
+          std::string t = l.substr(std::min(l.size(), l.find_first_not_of(" \t")));
+          if (t.empty() || t[0] == '#') continue;
+          if (commands == 1 && is_plain_pytest_command(l)) {
+            l += " --junitxml=" + single_quoted(options.junit_path);
+            junit = true;
+          } else if (commands == 1) {
+            why_not = "the test command is not a plain pytest command";
+          }
+        }
+      }
+      if (spec) {
+        spec->junit = junit;
+        spec->junit_why_not = junit ? "" : why_not;
+      }
+      for (const auto& l : test_lines) out.push_back(l);
+      test_lines.clear();
       out.push_back(std::string("{ _swebox_rc=$?; _swebox_x=$-; set +x; } 2>/dev/null; echo \"$_swebox_t0 "
-                                "$EPOCHREALTIME\" > ") + kTestTimeFile + kQuietOff);
+                                "$EPOCHREALTIME $_swebox_rc\" > ") + kTestTimeFile + kQuietOff);
       out.push_back(line);
       out.push_back(std::string(kQuietOn) + "echo \"" + std::string(kTestExitCode) + ": $_swebox_rc\"" + kQuietOff);
       in_tests = false;
       continue;
     }
-    if (!in_tests && line == "git show") {
+    if (in_tests) {
+      test_lines.push_back(line);
+      continue;
+    }
+    if (line == "git show") {
       // Informational only; the base tree is shallow (no parent), so a plain `git show` would
       // print the whole repository as added (35 MB of log for sympy): show the header alone.
       out.push_back("# swebox: shallow base: `git show` shows the commit header only");
@@ -184,13 +238,20 @@ std::string adapt_eval_script(const std::string& script, const Environment& env,
       continue;
     }
     std::smatch m;
-    if (std::regex_search(line, m, kHeredoc)) heredoc_end = m[1];
+    bool opens_heredoc = std::regex_search(line, m, kHeredoc);
+    if (opens_heredoc) heredoc_end = m[1];
     out.push_back(line);
+    bool prepares_tests = line.rfind("git checkout ", 0) == 0 || line.rfind("git apply", 0) == 0;
+    if (options.sealed && prepares_tests && !tests_seen) {
+      if (opens_heredoc) check_after_heredoc = true;
+      else out.push_back(check);
+    }
   }
+  for (const auto& l : test_lines) out.push_back(l);  // no end marker: copied as they were
   return join(out, "\n") + "\n";
 }
 
-TestSpec make_test_spec(const Instance& instance, const Environment& env) {
+TestSpec make_test_spec(const Instance& instance, const Environment& env, const EvalScriptOptions& options) {
   TestSpec spec;
   spec.instance_id = instance.instance_id;
   spec.env = env;
@@ -199,11 +260,11 @@ TestSpec make_test_spec(const Instance& instance, const Environment& env) {
   if (spec.log_parser.empty()) spec.log_parser = env.log_parser;
   if (!instance.eval_script.empty()) {
     spec.origin = "instance eval_script";
-    spec.eval_script = adapt_eval_script(instance.eval_script, env, &spec.dropped_lines);
+    spec.eval_script = adapt_eval_script(instance.eval_script, env, &spec.dropped_lines, options, &spec);
   } else {
     spec.origin = "built from the environment table";
     spec.test_directives = test_directives(instance.test_patch, env);
-    spec.eval_script = adapt_eval_script(swebench_eval_script(instance, env), env, &spec.dropped_lines);
+    spec.eval_script = adapt_eval_script(swebench_eval_script(instance, env), env, &spec.dropped_lines, options, &spec);
   }
   return spec;
 }

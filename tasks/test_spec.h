@@ -16,8 +16,23 @@ namespace swebox::tasks {
 
 // The heredoc delimiter of SWE-bench's eval scripts (the log markers are grading.h's).
 inline constexpr const char* kTestPatchHeredoc = "EOF_114329324912";
-// Where the eval script leaves "START END" (epoch seconds) of the test command, for timing.
+// Where the eval script leaves "START END STATUS" of the test command (epoch seconds, exit status),
+// for timing, and for sealed grading's exit-code check (stdout's line can be printed by the tests).
 inline constexpr const char* kTestTimeFile = "/tmp/.swebox-test-time";
+// Printed (with exit status 97) by a sealed eval script when the test patch, or the reset of the
+// test files before it, fails: the evaluation is then an infrastructure failure.
+inline constexpr const char* kSealedSetupFailed = ">>>>> Sealed: Test Files Not Prepared";
+inline constexpr int kSealedSetupFailedStatus = 97;
+
+// How the eval script is adapted beyond making it run on this host.
+struct EvalScriptOptions {
+  // Sealed grading: bytecode purged and never written, the test patch (and the reset before it)
+  // checked, user site-packages off.
+  bool sealed = false;
+  // When non-empty and the test command is a plain pytest command: `--junitxml=<junit_path>` is
+  // added to it (the report is read back by the host).
+  std::string junit_path;
+};
 
 struct TestSpec {
   std::string instance_id;
@@ -27,9 +42,12 @@ struct TestSpec {
   std::vector<std::string> test_directives;// test arguments taken from test_patch (built scripts)
   std::string log_parser;                  // the instance's, else the table's, else SWE-bench's for the repo
   Environment env;
+  std::vector<std::string> test_commands;  // the lines between the start and end markers
+  bool junit = false;                      // a JUnit report was asked of the test command
+  std::string junit_why_not;               // why not, when a path was given but no report asked
 };
 
-TestSpec make_test_spec(const Instance& instance, const Environment& env);
+TestSpec make_test_spec(const Instance& instance, const Environment& env, const EvalScriptOptions& options = {});
 
 // The files test_patch changes that exist at the base commit (`--- a/PATH`), reset before and after.
 std::vector<std::string> modified_test_files(const std::string& test_patch);
@@ -43,7 +61,15 @@ std::string swebench_eval_script(const Instance& instance, const Environment& en
 // Adapts an eval script to this host: an untraced prelude (PATH, environment, `python` resolving
 // to the table's interpreter), conda/install lines replaced by the table's set-up, the test command
 // timed, and `>>>>> Test Exit Code: N` after the end marker. Heredoc bodies are never touched.
+// With options (sealed, junit) as EvalScriptOptions says; `spec`, when given, gets test_commands,
+// junit and junit_why_not.
 std::string adapt_eval_script(const std::string& script, const Environment& env,
-                              std::vector<std::string>* dropped = nullptr);
+                              std::vector<std::string>* dropped = nullptr, const EvalScriptOptions& options = {},
+                              TestSpec* spec = nullptr);
+
+// A test command line that is plain pytest (`pytest ...`, `py.test ...`, `python -m pytest ...`,
+// after variable assignments; no other command, redirection or substitution): the only kind a
+// --junitxml option is added to.
+bool is_plain_pytest_command(const std::string& line);
 
 }  // namespace swebox::tasks

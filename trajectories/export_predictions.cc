@@ -10,7 +10,7 @@ using nlohmann::json;
 json to_prediction(const Episode& e) {
   return {{"instance_id", e.instance_id},
           {"model_name_or_path", e.model.empty() ? e.policy : e.model},
-          {"model_patch", e.terminal.patch}};
+          {"model_patch", e.terminal.judged_patch()}};
 }
 
 size_t write_predictions(const std::vector<Episode>& episodes, const std::string& path, bool all_samples) {

@@ -225,7 +225,8 @@ json to_json(const Episode& e) {
       {"eval_ms", t.eval_ms},
       {"rewards",
        {{"total", t.rewards.total}, {"mode", t.rewards.mode}, {"test", optional_number(t.rewards.test)},
-        {"similarity", optional_number(t.rewards.similarity)}, {"details", t.rewards.details}}}};
+        {"similarity", optional_number(t.rewards.similarity)}, {"details", t.rewards.details}}},
+      {"audit", t.audit}};
   j["usage"] = usage_json(e.usage);
   j["extra"] = e.extra;
   j["sandbox"] = e.sandbox;
@@ -266,6 +267,7 @@ Episode episode_from_json(const json& j) {
     get(*t, "submission", e.terminal.submission);
     if (t->contains("eval")) e.terminal.eval = (*t)["eval"];
     get(*t, "eval_ms", e.terminal.eval_ms);
+    if (auto a = t->find("audit"); a != t->end() && a->is_object()) e.terminal.audit = *a;
     if (auto r = t->find("rewards"); r != t->end() && r->is_object()) {
       get(*r, "total", e.terminal.rewards.total);
       get(*r, "mode", e.terminal.rewards.mode);

@@ -98,13 +98,22 @@ struct Rewards {
 struct Terminal {
   ExitStatus status = ExitStatus::env_error;
   std::string reason;       // human words: which limit, which error
-  std::string patch;        // the final diff of the workspace (what is evaluated)
+  std::string patch;        // the final diff of the workspace
   std::string submission;   // the last successfully submitted file's content ("" if none)
   nlohmann::json eval;      // the instance's entry of SWE-bench's report.json (FORMATS §4.5):
                             // {patch_is_None, patch_exists, patch_successfully_applied, resolved, ...};
                             // null when not evaluated
   double eval_ms = 0;
   Rewards rewards;
+  // What the judge saw and did (tasks/judge.h): {"grading": "sealed" | "swebench",
+  // "judged": "submission" | "workspace", "submission_differs", "git_touched", "diff_refused",
+  // "skipped_special", "evaluation": {...}, ...}; empty for records written before it existed.
+  nlohmann::json audit = nlohmann::json::object();
+
+  // The patch that was evaluated: the submission where the judge took it, else the workspace diff.
+  const std::string& judged_patch() const {
+    return audit.is_object() && audit.value("judged", "") == "submission" ? submission : patch;
+  }
 };
 
 struct Episode {

@@ -338,6 +338,11 @@ TEST_CASE("unidiff normalisation agrees with the real unidiff package on real, d
     MESSAGE("skipped: the Python package 'unidiff' is not importable (set SWEBOX_UNIDIFF_PATH to a copy of unidiff 0.7.5)");
     return;
   }
+  if (answers.is_object() && answers.contains("__version__")) {
+    MESSAGE("skipped: the Python package 'unidiff' found is version " << answers["__version__"].get<std::string>()
+            << "; CWM's normalisation is unidiff 0.7.5's (set SWEBOX_UNIDIFF_PATH to a copy of 0.7.5)");
+    return;
+  }
   REQUIRE(answers.size() == cases.size());
   for (size_t k = 0; k < cases.size(); ++k) {
     INFO("patch " << cases[k].dump());

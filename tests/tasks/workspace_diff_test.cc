@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -157,4 +159,146 @@ TEST_CASE("the diff of an edited real sympy workspace is quick and shows only th
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   MESSAGE("workspace_diff of sympy (" << insts[0].instance_id << "): " << s * 1e3 << " ms");
   CHECK(patch == sh(kGit + "diff " + insts[0].base_commit, work).out);
+}
+
+// ---- the judge's form: an overlay's upper layer over its lower, read without the overlay
+
+namespace {
+// A real overlay over a DiffFixture's tree (the lower), mounted at merged/; skipped where this
+// process cannot mount one.
+struct OverlayFixture {
+  DiffFixture f;
+  std::string upper = f.tmp.path + "/upper", work = f.tmp.path + "/work", merged = f.tmp.path + "/merged";
+  bool mounted = false;
+  OverlayFixture() {
+    fs::create_directories(upper);
+    fs::create_directories(work);
+    fs::create_directories(merged);
+    mounted = sh("mount -t overlay overlay -o lowerdir=" + f.dir + ",upperdir=" + upper + ",workdir=" + work + " " +
+                     merged + " 2>&1", "/")
+                  .status == 0;
+  }
+  void unmount() {
+    if (mounted) sh("umount " + merged, "/");
+    mounted = false;
+  }
+  ~OverlayFixture() { unmount(); }
+};
+}  // namespace
+
+TEST_CASE("the diff of an overlay's upper layer over its lower equals the diff of the merged view") {
+  OverlayFixture o;
+  if (!o.mounted) {
+    MESSAGE("skipped: cannot mount an overlay here");
+    return;
+  }
+  const std::string m = o.merged;
+  // The agent's work through the overlay: edits (copy-up), deletions (whiteouts), a directory
+  // removed and made again (opaque), new files and dirs, a mode change, a relinked symlink.
+  write_file(m + "/a.py", "def f():\n    return 10\n");
+  fs::remove(m + "/sub/b.py");
+  fs::remove_all(m + "/sub/deep");
+  write_file(m + "/sub/deep/fresh.txt", "fresh\n");
+  write_file(m + "/newdir/inner/x.txt", "x\n");
+  chmod((m + "/run.sh").c_str(), 0755);
+  fs::remove(m + "/link");
+  fs::create_symlink("run.sh", m + "/link");
+  fs::remove(m + "/old.bin");
+  write_file(m + "/debug.log", "ignored\n");
+  std::string expected = workspace_diff(m, o.f.base);
+  o.unmount();
+  WorkspaceDiffResult got = upper_layer_diff(o.upper, o.f.dir, o.f.base);
+  CHECK_FALSE(got.refused);
+  CHECK(got.patch == expected);
+  CHECK(got.patch.find("diff --git a/sub/deep/c.txt b/sub/deep/c.txt\ndeleted file") != std::string::npos);
+  CHECK(got.patch.find("sub/deep/fresh.txt") != std::string::npos);
+  CHECK(got.patch.find("debug.log") == std::string::npos);
+  CHECK_FALSE(got.git_touched);
+  CHECK(got.bytes_read < 1000);  // only the agent's files were read
+}
+
+TEST_CASE("the upper-layer diff records links as their text, skips special files and flags .git") {
+  OverlayFixture o;
+  if (!o.mounted) {
+    MESSAGE("skipped: cannot mount an overlay here");
+    return;
+  }
+  TempDir host;
+  write_file(host.path + "/secret", "HOST-SECRET-7f3a\n");
+  fs::create_symlink(host.path + "/secret", o.merged + "/a.py.new");
+  fs::remove(o.merged + "/a.py");
+  fs::create_symlink(host.path + "/secret", o.merged + "/a.py");  // a tracked file swapped for a link
+  REQUIRE(mkfifo((o.merged + "/pipe").c_str(), 0644) == 0);
+  REQUIRE(sh("mkdir -p " + o.merged + "/.git/info && rm -f " + o.merged + "/.git/info/exclude && mkfifo " + o.merged +
+                 "/.git/info/exclude", "/").status == 0);
+  write_file(o.merged + "/.gitignore", "*.log\n");
+  o.unmount();
+  WorkspaceDiffResult got = upper_layer_diff(o.upper, o.f.dir, o.f.base);
+  REQUIRE_FALSE(got.refused);
+  CHECK(got.patch.find("HOST-SECRET") == std::string::npos);
+  CHECK(got.patch.find("+" + host.path + "/secret") != std::string::npos);  // the link's text
+  CHECK(got.patch.find("new file mode 120000") != std::string::npos);
+  REQUIRE(got.skipped.size() == 1);
+  CHECK(got.skipped[0] == "pipe (fifo)");
+  CHECK(got.git_touched);
+  nlohmann::json audit = got.audit();
+  CHECK(audit["git_touched"] == true);
+  CHECK(audit["skipped_special"][0] == "pipe (fifo)");
+}
+
+TEST_CASE("the upper-layer diff refuses past its caps, in bounded time and memory") {
+  OverlayFixture o;
+  if (!o.mounted) {
+    MESSAGE("skipped: cannot mount an overlay here");
+    return;
+  }
+  for (int i = 0; i < 20; ++i) write_file(o.merged + "/junk/" + std::to_string(i) + ".bin", std::string(1 << 20, 'x'));
+  o.unmount();
+  WorkspaceDiffOptions small;
+  small.limits.max_file_bytes = 512 << 10;
+  WorkspaceDiffResult r = upper_layer_diff(o.upper, o.f.dir, o.f.base, small);
+  CHECK(r.refused);
+  CHECK(r.patch.empty());
+  CHECK(r.refused_reason.find("a changed file is over 524288 bytes") != std::string::npos);
+
+  WorkspaceDiffOptions total;
+  total.limits.max_total_bytes = 4 << 20;
+  r = upper_layer_diff(o.upper, o.f.dir, o.f.base, total);
+  CHECK(r.refused);
+  CHECK(r.refused_reason.find("in all") != std::string::npos);
+  CHECK(r.bytes_read <= (4u << 20));
+
+  WorkspaceDiffOptions patch;
+  patch.limits.max_patch_bytes = 1 << 20;
+  r = upper_layer_diff(o.upper, o.f.dir, o.f.base, patch);
+  CHECK(r.refused);
+  CHECK(r.refused_reason.find("the patch is over") != std::string::npos);
+
+  WorkspaceDiffOptions entries;
+  entries.limits.max_entries = 10;
+  r = upper_layer_diff(o.upper, o.f.dir, o.f.base, entries);
+  CHECK(r.refused);
+  CHECK(r.refused_reason.find("new entries") != std::string::npos);
+
+  WorkspaceDiffOptions time;
+  time.limits.max_seconds = 0;
+  r = upper_layer_diff(o.upper, o.f.dir, o.f.base, time);
+  CHECK(r.refused);
+  CHECK(r.refused_reason.find("longer than") != std::string::npos);
+}
+
+TEST_CASE("a hostile .gitignore costs the diff no time") {
+  DiffFixture f(false);
+  std::string hostile;
+  for (int i = 0; i < 100; ++i) hostile += "*a";
+  std::string rules;
+  for (int i = 0; i < 200; ++i) rules += hostile + "b" + std::to_string(i) + "\n";
+  write_file(f.dir + "/.gitignore", rules);
+  write_file(f.dir + "/" + std::string(200, 'a'), "new\n");
+  auto t0 = std::chrono::steady_clock::now();
+  std::string patch = workspace_diff(f.dir, f.base);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  MESSAGE("diff with 200 hostile globs: " << s * 1e3 << " ms");
+  CHECK(s < 5);
+  CHECK(patch.find(std::string(200, 'a')) != std::string::npos);
 }
