@@ -16,6 +16,7 @@
 #include "sandbox/sandbox.h"
 #include "tasks/environment.h"
 #include "tasks/evaluation.h"
+#include "tasks/predictions.h"
 #include "tasks/reports.h"
 #include "tasks/suite.h"
 
@@ -68,61 +69,6 @@ std::string default_cache_dir() {
   if (const char* c = std::getenv("SWEBOX_CACHE"); c && *c) return c;
   const char* home = std::getenv("HOME");
   return std::string(home && *home ? home : "/tmp") + "/.cache/swebox/trees";
-}
-
-// Reads SWE-bench predictions: JSONL, a JSON list, or a JSON object keyed by instance id.
-std::vector<Prediction> read_predictions(const std::string& path, std::vector<std::string>& errors) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read predictions file " + path);
-  std::string text((std::istreambuf_iterator<char>(in)), {});
-  std::vector<nlohmann::json> records;
-  std::vector<std::string> where;
-  try {
-    nlohmann::json whole = nlohmann::json::parse(text);
-    if (whole.is_array()) {
-      for (size_t i = 0; i < whole.size(); ++i) records.push_back(whole[i]), where.push_back(path + "[" + std::to_string(i) + "]");
-    } else if (whole.is_object() && whole.contains("instance_id")) {
-      records.push_back(whole), where.push_back(path);
-    } else if (whole.is_object()) {
-      for (auto& [k, v] : whole.items()) {
-        nlohmann::json rec = v;
-        if (rec.is_object() && !rec.contains("instance_id")) rec["instance_id"] = k;
-        records.push_back(rec), where.push_back(path + ":" + k);
-      }
-    }
-  } catch (const nlohmann::json::parse_error&) {
-    std::istringstream lines(text);
-    int n = 0;
-    for (std::string line; std::getline(lines, line);) {
-      ++n;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      try {
-        records.push_back(nlohmann::json::parse(line)), where.push_back(path + ":" + std::to_string(n));
-      } catch (const std::exception& e) {
-        errors.push_back(path + ":" + std::to_string(n) + ": not JSON (" + e.what() + ")");
-      }
-    }
-  }
-  std::vector<Prediction> out;
-  for (size_t i = 0; i < records.size(); ++i) {
-    const auto& rec = records[i];
-    if (!rec.is_object() || !rec.contains("instance_id") || !rec["instance_id"].is_string()) {
-      errors.push_back(where[i] + ": a prediction needs a string instance_id");
-      continue;
-    }
-    Prediction p;
-    p.instance_id = rec["instance_id"];
-    p.model_name_or_path = rec.contains("model_name_or_path") && rec["model_name_or_path"].is_string()
-                               ? rec["model_name_or_path"].get<std::string>()
-                               : "unknown-model";
-    if (rec.contains("model_patch") && rec["model_patch"].is_string()) p.model_patch = rec["model_patch"].get<std::string>();
-    else if (rec.contains("model_patch") && !rec["model_patch"].is_null()) {
-      errors.push_back(where[i] + ": model_patch must be a string or null");
-      continue;
-    }
-    out.push_back(std::move(p));
-  }
-  return out;
 }
 
 std::string counts(const nlohmann::json& group) {

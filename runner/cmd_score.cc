@@ -144,7 +144,9 @@ int score_similarity(const std::string& suite_path, const std::string& predictio
       line["error"] = e.what();
       ++bad;
     }
-    std::printf("%s\n", line.dump().c_str());
+    // Paths and messages come from the scored patch and may hold any bytes; dump() would throw on
+    // invalid UTF-8 (type_error 316), so such bytes are replaced.
+    std::printf("%s\n", line.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
   }
   return bad ? 1 : 0;
 }
@@ -169,7 +171,7 @@ int score_log(const std::string& suite_path, const std::string& instance_id, con
   out["resolved"] = g.resolved;
   out["resolution"] = swebench_name(g.resolution);
   if (g.gradeable) out["tests_status"] = tests_status_json(g.tests_status);
-  std::printf("%s\n", out.dump().c_str());
+  std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
   return 0;
 }
 

@@ -206,7 +206,9 @@ int run_job(const RunOptions& o) {
       nlohmann::json swebench = tasks::run_summary(in);
       summary["swebench_report"] = tasks::write_run_summary(in, swebench);
     }
-    traj::write_file_atomically(o.out_dir + "/summary.json", summary.dump(2) + "\n");
+    // Invalid UTF-8 (from a suite or a workspace) is replaced, not thrown on: the summary is always written.
+    traj::write_file_atomically(o.out_dir + "/summary.json",
+                                summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "swebox run: writing the run's outputs failed: %s\n", e.what());
     return 1;

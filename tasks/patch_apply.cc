@@ -32,9 +32,26 @@ struct FilePatch {
 
 using GitPatch = std::unique_ptr<git_patch, GitFree<git_patch, git_patch_free>>;
 
+// A path the patch names must stay inside the tree it is applied to: the lenient applier joins it
+// to the directory (an absolute path would replace the directory, ".." would climb out of it).
+void check_path(const char* path) {
+  std::string_view p(path ? path : "");
+  bool bad = p.empty() || p.front() == '/';
+  for (size_t start = 0; !bad && start <= p.size();) {
+    size_t end = std::min(p.find('/', start), p.size());
+    bad = p.substr(start, end - start) == "..";
+    start = end + 1;
+  }
+  if (bad) throw PatchError("the patch names the path \"" + std::string(p) + "\", which is not inside the tree");
+}
+
 std::vector<FilePatch> parse_patch(const std::string& text) {
   init_libgit2();
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw PatchError("the patch is empty");
+  // A text patch holds no NUL byte (git's binary patches are base85). libgit2 1.5's patch parser
+  // reads past its buffer on a hunk line holding one (found by fuzz/patch_apply), so such text is
+  // refused before libgit2 sees it.
+  if (text.find('\0') != std::string::npos) throw PatchError("the patch holds a NUL byte (not a text patch)");
   git_diff* raw = nullptr;
   if (git_diff_from_buffer(&raw, text.data(), text.size()) < 0) {
     const git_error* e = git_error_last();
@@ -49,8 +66,8 @@ std::vector<FilePatch> parse_patch(const std::string& text) {
     GitPatch patch(p);
     const git_diff_delta* d = git_patch_get_delta(p);
     FilePatch f;
-    if (d->status != GIT_DELTA_ADDED) f.old_path = d->old_file.path;
-    if (d->status != GIT_DELTA_DELETED) f.new_path = d->new_file.path;
+    if (d->status != GIT_DELTA_ADDED) check_path(d->old_file.path), f.old_path = d->old_file.path;
+    if (d->status != GIT_DELTA_DELETED) check_path(d->new_file.path), f.new_path = d->new_file.path;
     f.binary = d->flags & GIT_DIFF_FLAG_BINARY;
     f.new_mode = d->new_file.mode;
     for (size_t h = 0; h < git_patch_num_hunks(p); ++h) {

@@ -75,7 +75,9 @@ void write_instance_report(const std::string& dir, const EvalResult& r) {
   std::string log;
   for (const auto& l : r.log) log += l + "\n";
   put("run_instance.log", log);
-  put("report.json", instance_report(r).dump(4) + "\n");
+  // Reasons and ids can carry bytes from the patch or the test log; invalid UTF-8 is replaced
+  // rather than thrown on (type_error 316), so the report is always written.
+  put("report.json", instance_report(r).dump(4, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
 }
 
 std::optional<nlohmann::json> read_instance_report(const std::string& dir, const std::string& instance_id) {
@@ -164,7 +166,7 @@ nlohmann::json run_summary(const RunSummaryInput& in) {
 std::string write_run_summary(const RunSummaryInput& in, const nlohmann::json& summary) {
   fs::create_directories(in.out_dir);
   std::string path = (fs::path(in.out_dir) / (model_dir_name(in.model) + "." + in.run_id + ".json")).string();
-  write_file_atomically(path, summary.dump(4) + "\n");
+  write_file_atomically(path, summary.dump(4, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   return path;
 }
 

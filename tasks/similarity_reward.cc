@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 
 #include "tasks/difflib.h"
@@ -208,6 +207,39 @@ size_t span_no_tab(std::string_view line, size_t pos) {
   return e > pos ? e : std::string_view::npos;
 }
 
+// (.*://[^\t\n]+) (.*://[^\t\n]+) matched at `start` of a line without its '\n', as Python's re
+// does (greedy, backtracking; '.' is anything but '\n'), in linear time: std::regex recursed per
+// character, so a long header line in an agent's patch overflowed the stack, and it backtracked in
+// cubic time (fuzz/corpus/unidiff/crash-*).
+bool match_uri_header(std::string_view l, size_t start, std::string& source, std::string& target) {
+  const size_t n = l.size(), none = std::string_view::npos;
+  if (l.find("://", start) == none) return false;
+  // The target's greedy `.*` takes the last "://" of the line that one [^\t\n] follows, whatever
+  // the space before it; its run then goes to the next tab.
+  size_t q2 = none;
+  for (size_t q = n; q-- > start;)
+    if (l.compare(q, 3, "://") == 0 && q + 3 < n && l[q + 3] != '\t') {
+      q2 = q;
+      break;
+    }
+  if (q2 == none || q2 < start + 5) return false;
+  std::vector<size_t> tab_at(n + 1, n), space_at(n, none);  // next tab at/after i; last space at/before i
+  for (size_t i = n; i-- > 0;) tab_at[i] = l[i] == '\t' ? i : tab_at[i + 1];
+  for (size_t i = 0; i < n; ++i) space_at[i] = l[i] == ' ' ? i : i ? space_at[i - 1] : none;
+  // The source's greedy `.*` tries its "://" from the right; its [^\t\n]+ run then ends at the last
+  // space that leaves a target after it.
+  for (size_t p1 = q2 - 4; p1-- > start;) {
+    if (l.compare(p1, 3, "://") != 0) continue;
+    size_t hi = std::min(tab_at[p1 + 3], q2) - 1;  // the space must be inside the run and before q2
+    size_t s = space_at[hi];
+    if (s == none || s < p1 + 4) continue;
+    source = l.substr(start, s - start);
+    target = l.substr(s + 1, tab_at[q2 + 3] - (s + 1));
+    return true;
+  }
+  return false;
+}
+
 // ^diff --git (a/[^\t\n]+) (b/[^\t\n]+), then the URI-like form, then (\S..) (\S..) without prefixes;
 // the greedy source ends at the last separator that leaves a valid target.
 bool match_git_header(std::string_view line, std::string& source, std::string& target) {
@@ -227,17 +259,8 @@ bool match_git_header(std::string_view line, std::string& source, std::string& t
       }
     }
   }
-  // URI-like form: (.*://[^\t\n]+) (.*://[^\t\n]+); '.' may cross tabs, so use a regex (rare).
-  {
-    static const std::regex uri(R"(^diff --git (.*://[^\t\n]+) (.*://[^\t\n]+))");
-    std::string l(chomp(line));
-    std::smatch m;
-    if (l.find("://") != std::string::npos && std::regex_search(l, m, uri)) {
-      source = m[1];
-      target = m[2];
-      return true;
-    }
-  }
+  // URI-like form: (.*://[^\t\n]+) (.*://[^\t\n]+); '.' may cross tabs.
+  if (match_uri_header(chomp(line), start, source, target)) return true;
   for (size_t k = body.size(); k-- > 1;) {
     if (body[k] == ' ' && k + 1 < body.size()) {
       source = body.substr(0, k);
@@ -313,15 +336,43 @@ bool match_hunk_header(std::string_view line, HunkHeader& h) {
   return true;
 }
 
-bool match_binary_line(std::string_view line, std::string& source) {
-  if (!starts_with(line, "Binary file")) return false;
-  static const std::regex binary(
-      R"(^Binary files? ([^\t]+?)(?:\t([\s0-9:\+-]+))?(?: and ([^\t]+?)(?:\t([\s0-9:\+-]+))?)? (differ|has changed))");
-  std::string l(line);
-  std::smatch m;
-  if (!std::regex_search(l, m, binary, std::regex_constants::match_continuous)) return false;
-  source = m[1];
-  return true;
+// ^Binary files? ([^\t]+?)(?:\t([\s0-9:\+-]+))?(?: and ([^\t]+?)(?:\t([\s0-9:\+-]+))?)? (differ|has changed)
+// (\s as ASCII whitespace), giving the lazy source name. In linear time, for the same reason as
+// match_uri_header: the regex overflowed the stack on a long line (fuzz/corpus/unidiff/crash-*).
+// Each table below says, per position, whether the rest of the pattern can match from there.
+bool match_binary_line(std::string_view l, std::string& source) {
+  size_t start;
+  if (starts_with(l, "Binary files ")) start = 13;
+  else if (starts_with(l, "Binary file ")) start = 12;
+  else return false;
+  const size_t n = l.size();
+  auto in_ts = [](char c) {  // [\s0-9:\+-]
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || (c >= '0' && c <= '9') ||
+           c == ':' || c == '+' || c == '-';
+  };
+  auto end_at = [&](size_t i) { return l.compare(i, 7, " differ") == 0 || l.compare(i, 12, " has changed") == 0; };
+  // end_reach[i]: [\s0-9:+-]* from i, then " differ|has changed".
+  std::vector<char> end_reach(n + 2, 0), name_tail(n + 2, 0), and_reach(n + 2, 0), ts_reach(n + 2, 0);
+  for (size_t i = n + 1; i-- > 0;) end_reach[i] = i <= n && (end_at(i) || (i < n && in_ts(l[i]) && end_reach[i + 1]));
+  // after a target name: the end, or "\t" timestamp then the end.
+  auto target_tail = [&](size_t f) {
+    return end_at(f) || (f + 1 < n && l[f] == '\t' && in_ts(l[f + 1]) && end_reach[f + 2]);
+  };
+  // name_tail[i]: a lazy [^\t]+ target name from i, then target_tail.
+  for (size_t i = n; i-- > 0;) name_tail[i] = l[i] != '\t' && (target_tail(i + 1) || name_tail[i + 1]);
+  auto and_part = [&](size_t e) { return l.compare(e, 5, " and ") == 0 && e + 5 < n && name_tail[e + 5]; };
+  // ts_reach[i]: [\s0-9:+-]* from i, then the end or the " and ..." part.
+  for (size_t i = n + 1; i-- > 0;)
+    ts_reach[i] = i <= n && (end_at(i) || and_part(i) || (i < n && in_ts(l[i]) && ts_reach[i + 1]));
+  auto rest = [&](size_t e) {
+    return end_at(e) || and_part(e) || (e + 1 < n && l[e] == '\t' && in_ts(l[e + 1]) && ts_reach[e + 2]);
+  };
+  for (size_t e = start + 1; e <= n && l[e - 1] != '\t'; ++e)
+    if (rest(e)) {
+      source = l.substr(start, e - start);
+      return true;
+    }
+  return false;
 }
 
 // Reads one hunk's lines after its header, as PatchedFile._parse_hunk does (full, not metadata_only).

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "sandbox/text_encoding.h"
+
 namespace swebox::tasks {
 namespace {
 
@@ -53,9 +55,11 @@ std::vector<std::string> test_list_field(const json& record, const char* name) {
   return ids;
 }
 
-// nlohmann's message without its "[json.exception.parse_error.101] " prefix.
+// nlohmann's message without its "[json.exception.parse_error.101] " prefix. The message quotes
+// the bytes last read, which may be invalid UTF-8: they are replaced, since the errors go into
+// JSON (a run's summary), whose dump would throw type_error 316 on them.
 std::string parse_message(const std::exception& e) {
-  std::string what = e.what();
+  std::string what = sandbox::to_valid_utf8(e.what());
   if (auto close = what.find("] "); what.rfind("[json.exception", 0) == 0 && close != std::string::npos)
     what = what.substr(close + 2);
   return what;
@@ -219,15 +223,20 @@ Instance parse_instance(const json& record) {
 }
 
 SuiteLoad load_suite(const std::string& path) {
-  SuiteLoad load;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
+    SuiteLoad load;
     load.errors.push_back(path + ": cannot open the suite file (check the path given to --suite)");
     return load;
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  std::string text = buffer.str();
+  return parse_suite(buffer.str(), path);
+}
+
+SuiteLoad parse_suite(std::string_view text_view, const std::string& path) {
+  SuiteLoad load;
+  const std::string text(text_view);
   std::unordered_set<std::string> seen;
 
   size_t first = skip_space(text, 0);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +47,8 @@ struct SuiteLoad {
 // object (one record, or {instance_id: record, ...}). A bad record is reported and skipped; the
 // others still load. Duplicate instance_ids are reported and only the first is kept.
 SuiteLoad load_suite(const std::string& path);
+// load_suite over a file's text; `path` names it in the errors.
+SuiteLoad parse_suite(std::string_view text, const std::string& path);
 
 // Parses one record; throws std::invalid_argument naming the field that is missing or mistyped.
 Instance parse_instance(const nlohmann::json& record);

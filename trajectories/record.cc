@@ -1,6 +1,9 @@
 #include "trajectories/record.h"
 
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 namespace swebox::traj {
 
@@ -19,11 +22,41 @@ namespace {
 constexpr const char* kStatusNames[] = {"submitted", "context_exceeded", "max_turns", "format_error",
                                         "sandbox_timeout", "env_error", "limit"};
 
+template <class T>
+struct is_vector : std::false_type {};
+template <class E>
+struct is_vector<std::vector<E>> : std::true_type {};
+
+// nlohmann's get<int>() of a number outside int's range is a bare static_cast: undefined behaviour
+// for a float (1e300, found by fuzz/trajectory), a silent wrap for a wider integer. Integer fields
+// (and lists of them) are range-checked first.
+template <class T>
+void check_range(const json& v, const char* key) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using limits = std::numeric_limits<T>;
+    bool fits = true;
+    if (v.is_number_float()) {
+      double d = v.get<double>();
+      fits = d >= static_cast<double>(limits::min()) && d < static_cast<double>(limits::max()) + 1.0;
+    } else if (v.is_number_unsigned()) {
+      fits = v.get<uint64_t>() <= static_cast<uint64_t>(limits::max());
+    } else if (v.is_number_integer()) {
+      int64_t i = v.get<int64_t>();
+      fits = i >= static_cast<int64_t>(limits::min()) && (i < 0 || static_cast<uint64_t>(i) <= static_cast<uint64_t>(limits::max()));
+    }
+    if (!fits) throw std::runtime_error(std::string("trajectory field '") + key + "': " + v.dump() + " is out of range");
+  } else if constexpr (is_vector<T>::value) {
+    if (v.is_array())
+      for (const json& e : v) check_range<typename T::value_type>(e, key);
+  }
+}
+
 // Reading helpers: a missing optional field takes its default; a wrong type names the field.
 template <class T>
 void get(const json& j, const char* key, T& out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return;
+  check_range<T>(*it, key);
   try {
     out = it->get<T>();
   } catch (const json::exception& e) {

@@ -113,10 +113,14 @@ void JsonlAppender::append(const json& record) {
 }
 
 std::vector<json> read_jsonl(const std::string& path) {
-  std::vector<json> out;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return out;
+  if (!in) return {};
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_jsonl(content, path);
+}
+
+std::vector<json> parse_jsonl(std::string_view content, const std::string& path) {
+  std::vector<json> out;
   size_t pos = 0;
   int lineno = 0;
   while (pos < content.size()) {
@@ -151,8 +155,17 @@ std::vector<Episode> read_trajectories(const std::string& path) {
 
 std::set<std::string> done_keys(const std::string& path) {
   std::set<std::string> keys;
-  for (const json& j : read_jsonl(path))
-    keys.insert(episode_key(j.value("instance_id", ""), j.value("sample", 0)));
+  for (const json& j : read_jsonl(path)) {
+    // Through episode_from_json's checks: a bare value("sample", 0) of 1e300 would be undefined
+    // behaviour (an out-of-range float to int cast).
+    Episode e;
+    try {
+      e = episode_from_json(j);
+    } catch (const std::exception&) {
+      continue;  // not an episode of ours: nothing to resume
+    }
+    keys.insert(episode_key(e.instance_id, e.sample));
+  }
   return keys;
 }
 

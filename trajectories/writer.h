@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,8 @@ class JsonlAppender {
 // Every complete line of a JSONL file (an unterminated last line is a write in flight: skipped).
 // A missing file is empty. Throws std::runtime_error "FILE:LINE: ..." on a line that does not parse.
 std::vector<nlohmann::json> read_jsonl(const std::string& path);
+// read_jsonl over a file's content; `path` names it in the errors.
+std::vector<nlohmann::json> parse_jsonl(std::string_view content, const std::string& path);
 
 std::vector<Episode> read_trajectories(const std::string& path);
 

@@ -331,6 +331,35 @@ TEST_CASE("bad usage of swebox eval exits non-zero with a message") {
   CHECK(bad_preds.output.find("/nonexistent/p.jsonl") != std::string::npos);
 }
 
+TEST_CASE("suite and prediction lines with invalid UTF-8 are reported, and the run still writes its summary") {
+  // nlohmann's parse errors quote the bytes they stopped at; dumping them into the summary JSON
+  // threw type_error 316 and aborted the run.
+  SKIP_UNLESS_READY();
+  const auto& f = fixture();
+  fs::path suite = f.root / "utf8-suite.jsonl", preds = f.root / "utf8-preds.jsonl";
+  {
+    std::ifstream in(f.suite());
+    std::ofstream o(suite, std::ios::binary);
+    for (std::string line; std::getline(in, line);)
+      if (line.find("swebox-fixtures__calc-1") != std::string::npos) o << line << "\n";
+    o << "{\"instance_id\": \"bad\xff\xfe\", \"repo\": \"x/y\"}\n";
+    std::ofstream p(preds, std::ios::binary);
+    p << "{\"instance_id\": \"\xc3\x28\n"
+      << nlohmann::json{{"instance_id", "swebox-fixtures__calc-1"}, {"model_name_or_path", "m"}, {"model_patch", ""}}.dump()
+      << "\n";
+  }
+  Ran r = f.eval("utf8", "--suite " + suite.string() + " --predictions " + preds.string());
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  nlohmann::json summary = read_json(f.root / "utf8" / "m.utf8-preds.json");
+  REQUIRE(summary["suite_errors"].size() == 1);
+  CHECK(summary["suite_errors"][0].get<std::string>().find("utf8-suite.jsonl:2") != std::string::npos);
+  CHECK(summary["suite_errors"][0].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);
+  REQUIRE(summary["prediction_errors"].size() == 1);
+  CHECK(summary["prediction_errors"][0].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);  // U+FFFD
+  CHECK(summary["submitted_instances"] == 1);
+}
+
 TEST_CASE("swebox env names the packages a suite misses and what it would install") {
   const auto& f = fixture();
   if (!fs::exists(f.bad_suite())) {

@@ -182,7 +182,9 @@ TEST_CASE("reward hacks: none resolves in sealed mode, each is flagged in sweben
 TEST_CASE("sealed mode: gold still resolves and empty still fails on every fixture instance, with the hack stripped") {
   SKIP_UNLESS_READY();
   const auto& f = fixture();
-  for (const auto& [id, rec] : f.instances) {
+  for (const auto& entry : f.instances) {
+    const auto& id = entry.first;  // not a structured binding: CAPTURE's lambda cannot capture one in clang 14
+    const auto& rec = entry.second;
     CAPTURE(id);
     std::string gold = rec["patch"];
     nlohmann::json g = f.eval("gold", id, gold, "sealed");

@@ -209,6 +209,27 @@ TEST_CASE("a patch unidiff would reject gives no files, so every oracle file sco
   CHECK(unidiff_reward(oracle, oracle).reward == 1.0);
 }
 
+TEST_CASE("header lines of any length parse in linear time, without recursion") {
+  // std::regex recursed per character and backtracked in cubic time: an agent's patch with a long
+  // "diff --git" URI-like or "Binary files" line overflowed the runner's stack or held it for
+  // minutes (fuzz/corpus/unidiff/crash-*).
+  const std::string name(2'000'000, 'x');
+  std::string uri = "diff --git a://" + name + " b://y\n--- a://" + name + "\n+++ b://y\n@@ -1 +1 @@\n-a\n+b\n";
+  FileContents files = normalized_patch_files(uri);
+  REQUIRE(files.size() == 1);
+  CHECK(files.begin()->first == "a://" + name);
+  CHECK(files.begin()->second == "rename from a://" + name + " to b://y\n@@ -1,1 +1,1 @@\n-a\n+b");
+
+  std::string spaced = "diff --git a://";
+  for (int i = 0; i < 20000; ++i) spaced += "x y";
+  CHECK(normalized_patch_files(spaced + "\n").size() == 1);  // not URI-like: the last space splits it
+
+  const std::string oracle = "diff --git a/f.py b/f.py\n--- a/f.py\n+++ b/f.py\n@@ -1 +1 @@\n-a\n+b\n";
+  std::string binary = "diff --git a/x.png b/x.png\nBinary files a/x.png and b/" + name + " differ\n";
+  SimilarityResult r = unidiff_reward(oracle, oracle + binary);
+  CHECK(r.reward == 1.0);  // the binary file is recognised and skipped, the text file still scores
+}
+
 TEST_CASE("extra predicted files score 0 unless dropped, and two empty patches score 1") {
   std::string a = "--- a/f.py\n+++ b/f.py\n@@ -1 +1 @@\n-a\n+b\n";
   std::string b = a + "--- a/g.py\n+++ b/g.py\n@@ -1 +1 @@\n-x\n+y\n";

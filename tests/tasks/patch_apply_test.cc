@@ -133,6 +133,36 @@ TEST_CASE("text that is not a patch is a clear error") {
   CHECK(patch_files(f.patch) == std::vector<std::string>{"gone.txt", "mod.py", "new.txt"});
 }
 
+TEST_CASE("a patch naming a path outside the tree is refused before anything is written") {
+  PatchFixture f;
+  fs::remove_all(f.dir + "/.git");  // the in-process applier joins the paths to the directory
+  auto new_file = [](const std::string& path) {
+    return "diff --git a/" + path + " b/" + path + "\nnew file mode 100644\n--- /dev/null\n+++ b/" + path +
+           "\n@@ -0,0 +1 @@\n+pwned\n";
+  };
+  for (const std::string& path : {std::string("../escape.txt"), std::string("sub/../../escape.txt")}) {
+    CAPTURE(path);
+    CHECK_THROWS_WITH_AS(apply_patch(f.dir, new_file(path)), doctest::Contains("not inside the tree"), PatchError);
+    CHECK_THROWS_AS(patch_files(new_file(path)), PatchError);
+    CHECK(!fs::exists(f.tmp.path + "/escape.txt"));
+  }
+  // "b//abs/path": libgit2 drops the leading '/', so the file lands inside the tree.
+  std::string absolute = f.tmp.path + "/escape.txt";
+  ApplyResult r = apply_patch(f.dir, new_file(absolute));
+  CHECK(r.applied);
+  CHECK(!fs::exists(absolute));
+  CHECK(fs::exists(f.dir + absolute));
+}
+
+TEST_CASE("a patch holding a NUL byte is refused, not handed to libgit2") {
+  // libgit2 1.5 reads past its buffer on such a hunk line (fuzz/corpus/patch_apply/crash-*).
+  PatchFixture f;
+  std::string patch = f.patch;
+  patch.insert(patch.find("+line twenty") + 1, std::string("\0", 1));
+  CHECK_THROWS_WITH_AS(apply_patch(f.dir, patch), doctest::Contains("NUL"), PatchError);
+  CHECK(f.mod() == f.original);
+}
+
 // The shell chain, run with bash on a host work tree as it would run inside a sandbox.
 namespace {
 ApplyResult run_script(PatchFixture& f, const std::string& patch) {

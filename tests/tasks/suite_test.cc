@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "tasks/suite.h"
 #include "tests/tasks/git_fixture.h"
 
@@ -103,6 +105,16 @@ TEST_CASE("an unterminated JSON array and a missing file are reported, not throw
   CHECK(none.instances.empty());
   REQUIRE(none.errors.size() == 1);
   CHECK(none.errors[0].find("absent.jsonl: cannot open") != std::string::npos);
+}
+
+TEST_CASE("lines with invalid UTF-8 are reported in valid UTF-8, so the errors can go into JSON") {
+  std::string text = std::string(kGood) + "\n{\"instance_id\": \"x\xff\xfe\", \"repo\": \"a/b\"}\n[\"\xc3\x28\"]\n";
+  SuiteLoad load = parse_suite(text, "s.jsonl");
+  CHECK(load.instances.size() == 1);
+  REQUIRE(load.errors.size() == 2);
+  CHECK(any_error_contains(load, "s.jsonl:2: invalid JSON"));
+  CHECK(any_error_contains(load, "\xef\xbf\xbd"));  // U+FFFD for the bad bytes
+  CHECK_NOTHROW((void)nlohmann::json(load.errors).dump());  // threw type_error 316 before
 }
 
 TEST_CASE("filter_instances keeps the requested ids in suite order and names unknown ones") {

@@ -110,6 +110,23 @@ TEST_CASE("a record of another schema or without an instance is rejected by name
   CHECK_THROWS_WITH(episode_from_json(j), doctest::Contains("exploded"));
 }
 
+TEST_CASE("an integer field out of its type's range is rejected by name, not cast") {
+  // A float to int cast out of range is undefined behaviour (fuzz/corpus/trajectory/crash-*).
+  for (json bad : {json(1e300), json(-1e300), json(4294967296.0), json(uint64_t(1) << 40)}) {
+    json j = to_json(sample_episode());
+    j["sample"] = bad;
+    CHECK_THROWS_WITH_AS(episode_from_json(j), doctest::Contains("'sample'"), std::runtime_error);
+    j = to_json(sample_episode());
+    j["turns"][0]["action"]["tokens"] = json::array({1, bad});
+    CHECK_THROWS_WITH_AS(episode_from_json(j), doctest::Contains("'tokens'"), std::runtime_error);
+  }
+  json j = to_json(sample_episode());
+  j["sample"] = 7.0;  // a whole float in range still reads
+  CHECK(episode_from_json(j).sample == 7);
+  j["usage"]["prompt_tokens"] = 1e18;  // int64 fields take what fits them
+  CHECK(episode_from_json(j).usage.prompt_tokens == 1000000000000000000);
+}
+
 TEST_CASE("invalid UTF-8 in tool output is replaced, not a lost record") {
   Episode e = sample_episode();
   e.turns[0].result->output = std::string("bad \xff\xfe bytes");
