@@ -28,7 +28,7 @@ std::vector<Prediction> parse_predictions(std::string_view text_view, const std:
         records.push_back(rec), where.push_back(name + ":" + k);
       }
     }
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {
     std::istringstream lines(text);
     int n = 0;
     for (std::string line; std::getline(lines, line);) {

@@ -117,6 +117,21 @@ TEST_CASE("lines with invalid UTF-8 are reported in valid UTF-8, so the errors c
   CHECK_NOTHROW((void)nlohmann::json(load.errors).dump());  // threw type_error 316 before
 }
 
+TEST_CASE("a number too large for a double is a reported bad line, not an uncaught exception") {
+  // nlohmann throws out_of_range (406), not parse_error, on it; found by fuzz/suite.
+  std::string text = std::string(kGood) + "\n{\"instance_id\": \"y\", \"created_at\": 88e504}\n";
+  SuiteLoad load;
+  REQUIRE_NOTHROW(load = parse_suite(text, "s.jsonl"));
+  CHECK(load.instances.size() == 1);
+  REQUIRE(load.errors.size() == 1);
+  CHECK(any_error_contains(load, "s.jsonl:2: invalid JSON"));
+  CHECK(any_error_contains(load, "number overflow"));
+  SuiteLoad whole;
+  REQUIRE_NOTHROW(whole = parse_suite("{\"a__b-1\": {\"repo\": \"a/b\", \"x\": 1e999}}", "s.json"));
+  CHECK(whole.instances.empty());
+  CHECK(!whole.errors.empty());
+}
+
 TEST_CASE("filter_instances keeps the requested ids in suite order and names unknown ones") {
   TempDir tmp;
   std::string lines;
