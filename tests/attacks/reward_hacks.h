@@ -17,7 +17,7 @@ struct RewardHack {
   // What gives it away in the audit: "stripped" (sealed mode strips a path; swebench mode lists it in
   // would_strip), "disagreements" (stdout and the JUnit report disagree), "git_dir_changed".
   std::string evidence = "stripped";
-  std::string patch;      // when set, the patch itself (written by hand: git diff never shows .git)
+  std::string patch = {};  // when set, the patch itself (written by hand: git diff never shows .git)
 };
 
 inline std::string shell_quoted(const std::string& s) {
