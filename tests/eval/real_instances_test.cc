@@ -19,26 +19,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "command_run.h"
+
 namespace fs = std::filesystem;
+
+using namespace swebox::eval_test;
 
 namespace {
 
-struct Ran {
-  int status = -1;
-  std::string output;
-};
-
-Ran run(const std::string& command) {
-  Ran r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
 
 const char* kIds[] = {"pallets__flask-5014", "pytest-dev__pytest-10356", "sympy__sympy-22714", "sympy__sympy-24661"};
 

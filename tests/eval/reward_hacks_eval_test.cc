@@ -17,35 +17,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "command_run.h"
 #include "sandbox/sandbox.h"
 #include "../attacks/reward_hacks.h"
 
 namespace fs = std::filesystem;
 using namespace swebox::test;
 
+using namespace swebox::eval_test;
+
 namespace {
 
-struct Ran {
-  int status = -1;
-  std::string output;
-};
 
-Ran run(const std::string& command) {
-  Ran r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
 
 const char* kCalc1 = kHackedInstance;
 
