@@ -83,6 +83,8 @@ int cmd_run(int argc, char** argv) {
       else if (a.rfind("-j", 0) == 0 && a.size() > 2) o.jobs = std::atoi(a.c_str() + 2);
       else if (a == "--samples") o.samples = static_cast<int>(number());
       else if (a == "--resume") o.resume = true;
+      else if (a == "--force") o.force = true;
+      else if (a == "--no-retry-errors") o.retry_errors = false;
       else if (a == "--instances") o.instance_ids = swebox::tasks::parse_instance_ids(value());
       else if (a == "--max-turns") o.episode.max_turns = static_cast<long>(number());
       else if (a == "--context-size") o.episode.context_size = static_cast<size_t>(number());
@@ -122,6 +124,8 @@ int cmd_run(int argc, char** argv) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  o.argv.assign(argv, argv + argc);
+  o.argv.insert(o.argv.begin(), "swebox");
   // The sandbox helper is forked from this process: start it before a policy loads weights or
   // the job starts threads, so that it (and every sandbox) stays small.
   if (o.episode.backend == swebox::sandbox::Backend::native) {

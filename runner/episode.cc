@@ -121,7 +121,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
   }
 
   void begin() {
-    if (!setup_error_.empty()) return end(ExitStatus::env_error, setup_error_);
+    if (!setup_error_.empty()) return infra_end("setup", setup_error_);
     try {
       tools::PromptConfig pc{c_.context_size, c_.max_turns, c_.bash_timeout_s, c_.think};
       rec_.system_prompt = tools::system_prompt(toolset_->names(), pc, s_.templates);
@@ -132,7 +132,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
       tokens_ = obs_cfg_.count_tokens(prompt.text);
       session_ = s_.policy.start({inst_, rec_.sample, c_.workspace});
     } catch (const std::exception& e) {
-      return end(ExitStatus::env_error, std::string("could not start the episode: ") + e.what());
+      return infra_end("setup", std::string("could not start the episode: ") + e.what());
     }
     ask();
   }
@@ -142,6 +142,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
     if (ms_since(started_) > c_.wall_limit_s * 1000)
       return end(ExitStatus::sandbox_timeout,
                  "the episode ran past its " + std::to_string(static_cast<long>(c_.wall_limit_s)) + " s lifetime");
+    if (s_.on_turn) s_.on_turn(rec_);
     policy_t0_ = Clock::now();
     auto self = shared_from_this();
     session_->async_next(rec_, [self](std::optional<PolicyError> err, traj::Action a) {
@@ -156,7 +157,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
       switch (err->kind) {
         case PolicyError::Kind::context_exceeded: return end(ExitStatus::context_exceeded, "policy: " + err->message);
         case PolicyError::Kind::exhausted: return end(ExitStatus::limit, "policy: " + err->message);
-        default: return end(ExitStatus::env_error, "policy: " + err->message);
+        default: return infra_end("endpoint", "policy: " + err->message);
       }
     }
     traj::Turn t;
@@ -208,7 +209,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
     try {
       toolset_->async_execute(call, [self](tools::ToolResult r) { self->on_result(std::move(r)); });
     } catch (const std::exception& e) {
-      end(ExitStatus::env_error, "tool " + call.name + " failed to run: " + e.what());
+      infra_end("sandbox", "tool " + call.name + " failed to run: " + e.what());
     }
   }
 
@@ -225,8 +226,8 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
     // can succeed, and the episode is the environment's failure, not the agent's. Probed on
     // failures only, so a working turn pays nothing.
     if (!r.ok && !sandbox_alive())
-      return end(ExitStatus::env_error, "the sandbox died during turn " + std::to_string(turn.index) + " (" +
-                                            turn.call->tool + "): " + r.feedback.substr(0, 300));
+      return infra_end("sandbox", "the sandbox died during turn " + std::to_string(turn.index) + " (" +
+                                      turn.call->tool + "): " + r.feedback.substr(0, 300));
     if (r.patch) {
       submitted_ = true;
       rec_.terminal.submission = *r.patch;
@@ -269,6 +270,13 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
   }
 
   // ---- the end
+  // The infrastructure failed, not the policy (traj::Outcome::infra_error); `stage` says where:
+  // setup (repository, commit, sandbox), endpoint (the policy's server), sandbox (died mid-episode).
+  void infra_end(const char* stage, std::string reason) {
+    rec_.extra["infra_stage"] = stage;
+    end(ExitStatus::env_error, std::move(reason));
+  }
+
   void end(ExitStatus status, std::string reason) {
     rec_.terminal.status = status;
     rec_.terminal.reason = std::move(reason);
@@ -300,6 +308,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
     term.rewards = std::move(v.rewards);
     term.audit = std::move(v.audit);
     term.reason += v.notes;
+    if (term.eval.is_object() && term.eval.value("infra_failure", false)) rec_.extra["infra_stage"] = "evaluation";
     if (!rec_.turns.empty()) rec_.turns.back().reward = term.rewards.total;
     for (auto& [k, val] : v.stats.items()) stats_[k] = val;
     rec_.wall_ms = ms_since(started_);

@@ -68,6 +68,8 @@ struct EpisodeServices {
   std::string policy_spec;                 // as given to --policy, recorded with each episode
   std::string run_id;
   std::string report_dir;                  // where per-instance evaluation files go ("" = none)
+  // Called on `io` before each policy request, with the episode so far (a live display's turn count).
+  std::function<void(const traj::Episode&)> on_turn = {};
 };
 
 // Starts one episode; `done` runs once on `io` with the finished record (never throws: failures

@@ -54,6 +54,9 @@ class Policy {
   virtual std::string model_name() const = 0;
   // Sampling parameters recorded with each episode.
   virtual nlohmann::json sampling() const { return nlohmann::json::object(); }
+  // Before the first episode (blocking, seconds at most): "" when the policy can serve, else what
+  // is wrong in words (an endpoint that does not answer, a model it does not serve).
+  virtual std::string preflight() { return ""; }
 };
 
 struct PolicySpecError : std::invalid_argument {

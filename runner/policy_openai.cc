@@ -4,6 +4,7 @@
 // Each call: resolve, connect, POST, read, all async with one deadline; 429, 5xx, connection
 // errors and timeouts are retried with exponential backoff; other 4xx fail at once (a 400 that
 // says the context is too long becomes context_exceeded).
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -246,6 +247,49 @@ class OpenAIPolicy : public Policy {
   }
   std::string model_name() const override { return ep_.model.empty() ? "openai:" + ep_.host : ep_.model; }
   json sampling() const override { return opt_.sampling; }
+
+  // GET {base}/models, once, 10 s at most: the server answers, and serves the model when one is named.
+  std::string preflight() override {
+    const std::string where = "http://" + ep_.host + ":" + ep_.port + ep_.base_path + "/models";
+    net::io_context io;
+    beast::tcp_stream stream(io);
+    http::response<http::string_body> res;
+    try {
+      tcp::resolver resolver(io);
+      stream.expires_after(std::chrono::seconds(10));
+      stream.connect(resolver.resolve(ep_.host, ep_.port));
+      http::request<http::empty_body> req{http::verb::get, ep_.base_path + "/models", 11};
+      req.set(http::field::host, ep_.host);
+      req.set(http::field::user_agent, "swebox");
+      if (const char* key = std::getenv("OPENAI_API_KEY"); key && *key)
+        req.set(http::field::authorization, std::string("Bearer ") + key);
+      http::write(stream, req);
+      beast::flat_buffer buffer;
+      http::read(stream, buffer, res);
+    } catch (const std::exception& e) {
+      return "the endpoint " + where + " does not answer (" + e.what() + "); is the server up?";
+    }
+    unsigned status = res.result_int();
+    if (status == 401 || status == 403)
+      return "the endpoint " + where + " refused the request (" + std::to_string(status) +
+             "): set OPENAI_API_KEY to a key it accepts";
+    if (status == 404) return "";  // a server without the listing: the first request will tell
+    if (status != 200) return "the endpoint " + where + " said " + std::to_string(status) + ": " + res.body().substr(0, 300);
+    if (ep_.model.empty()) return "";
+    std::vector<std::string> served;
+    try {
+      const json listing = json::parse(res.body());  // named: a range-for over a temporary's member dangles
+      for (const json& m : listing.at("data"))
+        if (m.is_object() && m.contains("id") && m["id"].is_string()) served.push_back(m["id"]);
+    } catch (const std::exception&) {
+      return "";  // not OpenAI's listing format: the first request will tell
+    }
+    if (served.empty() || std::find(served.begin(), served.end(), ep_.model) != served.end()) return "";
+    std::string list;
+    for (const std::string& m : served) list += (list.empty() ? "" : ", ") + m;
+    return "the endpoint " + where + " does not serve the model '" + ep_.model + "' (it serves: " + list +
+           "); fix the #model part of --policy";
+  }
 
  private:
   net::io_context& io_;

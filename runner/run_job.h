@@ -13,7 +13,7 @@ namespace swebox::runner {
 
 struct RunOptions {
   std::string suite;
-  std::string policy = "oracle";
+  std::string policy;                    // required: oracle | openai:... | replay:... | model:...
   std::string repos_dir;
   std::string out_dir;
   std::string cache_dir;                 // default: OUT/../.swebox-cache? no: $SWEBOX_CACHE or ~/.cache/swebox/trees
@@ -23,14 +23,27 @@ struct RunOptions {
   int jobs = 1;
   int samples = 1;
   bool resume = false;
+  bool force = false;                    // resume even when the run's identity differs (run.json)
+  bool retry_errors = true;              // on resume, run infra-error episodes again
+  int max_endpoint_failures = 3;         // episodes failing on the endpoint in a row that stop the run
   std::string run_id = "swebox";
   EpisodeConfig episode;
   PolicyOptions policy_options;
-  bool progress = true;                  // the progress line / lines on stderr
+  bool progress = true;                  // the live display on stderr (infra errors are always printed)
+  std::vector<std::string> argv;         // the command as typed, for the exact --resume command
 };
 
-// Returns the process exit status: 0 when every episode was recorded, 1 when the run could not
-// start (bad arguments, unreadable suite, locked output) with the reason on stderr.
+// Exit statuses of `swebox run` (also in its --help and README.md).
+enum RunExit : int {
+  kRunOk = 0,              // every episode ran and is the model's result
+  kRunCannotStart = 1,     // bad input, preflight, identity mismatch, locked or unwritable output
+  kRunUsage = 2,           // the command line (cmd_run.cc)
+  kRunInfraErrors = 3,     // finished, but episodes failed on the infrastructure or records were skipped
+  kRunEndpointDown = 4,    // stopped early: the endpoint failed max_endpoint_failures episodes in a row
+  kRunInterrupted = 130,   // Ctrl-C (or SIGTERM): stopped; the --resume command is printed
+};
+
+// Returns the process exit status (RunExit), with the reason on stderr.
 int run_job(const RunOptions& options);
 
 }  // namespace swebox::runner

@@ -21,18 +21,31 @@ json summarize_run(const std::vector<traj::Episode>& episodes, double run_wall_s
     int n = 0, c = 0;
   };
   std::map<std::string, Counts> per_instance;
-  std::map<std::string, int> statuses;
+  std::map<std::string, int> statuses, outcomes;
   double reward_sum = 0, episode_wall_ms = 0, policy_ms = 0, tool_ms = 0, runner_ms = 0;
   long turns = 0, resolved_episodes = 0, submitted = 0;
   traj::Usage usage;
+  json infra_errors = json::array();
+  std::set<std::string> ambiguous_ids, infra_only;
   for (const traj::Episode& e : episodes) {
+    traj::Outcome outcome = e.outcome();
+    ++outcomes[traj::to_string(outcome)];
+    ++statuses[traj::to_string(e.terminal.status)];
+    usage += e.usage;
+    if (outcome == traj::Outcome::infra_error) {
+      // Not the model's result: out of pass@k and the means, listed with its reason.
+      infra_errors.push_back({{"instance_id", e.instance_id}, {"sample", e.sample}, {"reason", e.terminal.reason}});
+      if (!per_instance.count(e.instance_id)) infra_only.insert(e.instance_id);
+      continue;
+    }
+    infra_only.erase(e.instance_id);
+    if (outcome == traj::Outcome::ambiguous) ambiguous_ids.insert(e.instance_id);
     Counts& k = per_instance[e.instance_id];
     ++k.n;
     if (e.resolved()) {
       ++k.c;
       ++resolved_episodes;
     }
-    ++statuses[traj::to_string(e.terminal.status)];
     if (e.terminal.status == traj::ExitStatus::submitted) ++submitted;
     reward_sum += e.terminal.rewards.total;
     episode_wall_ms += e.wall_ms;
@@ -42,7 +55,6 @@ json summarize_run(const std::vector<traj::Episode>& episodes, double run_wall_s
       tool_ms += t.tool_ms;
       runner_ms += t.runner_ms;
     }
-    usage += e.usage;
   }
   int min_n = 0;
   for (const auto& [iid, k] : per_instance) min_n = min_n == 0 ? k.n : std::min(min_n, k.n);
@@ -58,9 +70,15 @@ json summarize_run(const std::vector<traj::Episode>& episodes, double run_wall_s
   std::vector<std::string> resolved_ids;
   for (const auto& [iid, c] : per_instance)
     if (c.c > 0) resolved_ids.push_back(iid);
-  size_t n = episodes.size();
+  size_t n = 0;  // the model's episodes (ambiguous included): what the means are over
+  for (const auto& [iid, k] : per_instance) n += k.n;
   return {{"instances", per_instance.size()},
           {"episodes", n},
+          {"outcomes", outcomes},
+          {"infra_error_episodes", infra_errors.size()},
+          {"infra_errors", infra_errors},
+          {"infra_error_only_ids", std::vector<std::string>(infra_only.begin(), infra_only.end())},
+          {"ambiguous_ids", std::vector<std::string>(ambiguous_ids.begin(), ambiguous_ids.end())},
           {"samples_per_instance_min", min_n},
           {"resolved_episodes", resolved_episodes},
           {"resolved_instances", resolved_ids.size()},

@@ -15,7 +15,9 @@ namespace swebox::runner {
 double pass_at_k(int n, int c, int k);
 
 // summary.json: counts, pass@k for k = 1, 2, 4, ... up to the smallest sample count per
-// instance (and that count itself), mean reward, exit statuses, usage and timing.
+// instance (and that count itself), mean reward, exit statuses, usage and timing. Over the model's
+// episodes only: infra errors (traj::Outcome) are counted and listed with their reasons apart
+// ("infra_errors"); an instance with nothing but infra errors is not in pass@k's denominator.
 nlohmann::json summarize_run(const std::vector<traj::Episode>& episodes, double run_wall_s);
 
 }  // namespace swebox::runner

@@ -195,7 +195,10 @@ Verdict judge_episode(const Instance& inst, std::unique_ptr<sandbox::Sandbox> bo
         v.notes += std::string("; the evaluation files could not be written: ") + e.what();
       }
     }
-    if (er.infra_failure) v.rewards.details["infra_failure"] = er.infra_failure_reason;
+    if (er.infra_failure) {
+      v.rewards.details["infra_failure"] = er.infra_failure_reason;
+      v.notes += "; the evaluation could not be done (infrastructure): " + er.infra_failure_reason;
+    }
   }
   compute_rewards(inst, config, submitted, resolved, judged, v.rewards);
   return v;

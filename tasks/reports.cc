@@ -100,7 +100,14 @@ nlohmann::json run_summary(const RunSummaryInput& in) {
   for (const auto& id : in.dataset_ids) {
     auto p = in.predictions.find(id);
     if (p == in.predictions.end()) {
-      incomplete.insert(id);
+      // No prediction because the infrastructure failed before there was one: an error with its
+      // reason, not an instance left out.
+      if (auto e = in.errors.find(id); e != in.errors.end()) {
+        error.insert(id);
+        reasons[id] = e->second;
+      } else {
+        incomplete.insert(id);
+      }
       continue;
     }
     bool empty = !p->second || p->second->empty();

@@ -38,7 +38,7 @@ struct RunSummaryInput {
   std::vector<std::string> dataset_ids;                       // every instance of the suite (after --instances)
   std::map<std::string, std::optional<std::string>> predictions;  // id -> model_patch (nullopt = null)
   std::string out_dir;                                        // where the instance folders are
-  std::map<std::string, std::string> errors;                  // id -> why no report was written
+  std::map<std::string, std::string> errors;                  // id -> why no report (or no prediction) was written
   std::string grading = "swebench";                           // the grading mode of the run
 };
 
@@ -50,7 +50,8 @@ struct RunSummaryInput {
 // completed = a report exists and the evaluation itself worked (an empty patch is counted as
 // empty_patch and, when it was evaluated anyway, also completed and unresolved); infra_failure = a report says the
 // evaluation could not be done; ambiguous_failure = unresolved because the log could not be graded
-// (a timeout, missing markers, no test results); error = no report was written.
+// (a timeout, missing markers, no test results); error = no report was written (an id without a
+// prediction counts as an error when `errors` names it, else as incomplete).
 nlohmann::json run_summary(const RunSummaryInput& input);
 // Writes it to OUT/<model dir>.<run_id>.json and returns that path.
 std::string write_run_summary(const RunSummaryInput& input, const nlohmann::json& summary);

@@ -26,14 +26,19 @@ std::string string_field(const json& record, const char* name, bool required) {
   return it->get<std::string>();
 }
 
-// FAIL_TO_PASS / PASS_TO_PASS: upstream keeps a JSON-encoded string; lists are accepted too.
+// FAIL_TO_PASS / PASS_TO_PASS: upstream keeps a JSON-encoded string; lists are accepted too. The
+// field must be there: an instance without it would grade "resolved" on 0 of 0 tests. An explicit
+// empty list ("[]" or []) is an instance that checks only the other list.
 std::vector<std::string> test_list_field(const json& record, const char* name) {
   auto it = record.find(name);
-  if (it == record.end() || it->is_null()) return {};
+  if (it == record.end() || it->is_null())
+    throw std::invalid_argument(std::string("missing field \"") + name +
+                                "\" (the tests that decide resolution; write [] for none)");
   json list = *it;
   if (list.is_string()) {
     const std::string& text = it->get_ref<const std::string&>();
-    if (text.find_first_not_of(" \t\r\n") == std::string::npos) return {};
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+      throw std::invalid_argument(std::string("field \"") + name + "\" is an empty string (write \"[]\" for no tests)");
     try {
       list = json::parse(text);
     } catch (const json::exception&) {

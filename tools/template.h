@@ -34,6 +34,8 @@ class Templates {
   void set(std::string key, std::string text) { texts_[std::move(key)] = std::move(text); }
   // Directories the set was loaded from, default first.
   const std::string& source() const { return source_; }
+  // Every template, by key (what a run's identity hashes: a changed prompt is a different run).
+  const std::map<std::string, std::string, std::less<>>& all() const { return texts_; }
 
  private:
   friend Templates load_templates(const std::string& dir);

@@ -24,7 +24,8 @@ std::string mini_swe_agent_exit_status(ExitStatus s);
 
 // File writers (whole file written to a temp name, then renamed). Return the records written.
 // predictions: one per instance (its lowest sample), as SWE-bench's harness needs unique ids;
-// all_samples adds a "sample" field and keeps every episode.
+// all_samples adds a "sample" field and keeps every episode. Infra-error episodes are left out: the
+// infrastructure failed, the model predicted nothing.
 size_t write_predictions(const std::vector<Episode>& episodes, const std::string& path, bool all_samples = false);
 size_t write_chat_messages(const std::vector<Episode>& episodes, const std::string& path, bool resolved_only = false);
 // One <instance_id>.traj.json per episode (…__sN.traj.json when an instance has several samples).

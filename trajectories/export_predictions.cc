@@ -18,6 +18,7 @@ size_t write_predictions(const std::vector<Episode>& episodes, const std::string
   size_t n = 0;
   if (all_samples) {
     for (const Episode& e : episodes) {
+      if (e.outcome() == Outcome::infra_error) continue;
       json p = to_prediction(e);
       p["sample"] = e.sample;
       out += dump_line(p) + "\n";
@@ -26,6 +27,7 @@ size_t write_predictions(const std::vector<Episode>& episodes, const std::string
   } else {
     std::map<std::string, const Episode*> first;  // lowest sample per instance, in id order
     for (const Episode& e : episodes) {
+      if (e.outcome() == Outcome::infra_error) continue;
       auto [it, fresh] = first.emplace(e.instance_id, &e);
       if (!fresh && e.sample < it->second->sample) it->second = &e;
     }

@@ -200,6 +200,24 @@ bool Episode::resolved() const {
   return terminal.eval.is_object() && terminal.eval.value("resolved", false);
 }
 
+const char* to_string(Outcome o) {
+  switch (o) {
+    case Outcome::model: return "model";
+    case Outcome::infra_error: return "infra_error";
+    case Outcome::ambiguous: return "ambiguous";
+  }
+  return "model";
+}
+
+Outcome Episode::outcome() const {
+  if (terminal.status == ExitStatus::env_error) return Outcome::infra_error;
+  if (terminal.eval.is_object()) {
+    if (terminal.eval.value("infra_failure", false)) return Outcome::infra_error;
+    if (terminal.eval.value("ambiguous_failure", false)) return Outcome::ambiguous;
+  }
+  return Outcome::model;
+}
+
 json to_json(const Episode& e) {
   json j;
   j["schema"] = e.schema;
@@ -218,6 +236,7 @@ json to_json(const Episode& e) {
   const Terminal& t = e.terminal;
   j["terminal"] = {
       {"exit_status", to_string(t.status)},
+      {"outcome", to_string(e.outcome())},
       {"reason", t.reason},
       {"patch", t.patch},
       {"submission", t.submission},

@@ -87,6 +87,16 @@ const char* to_string(ExitStatus s);
 // Throws std::invalid_argument naming the bad value.
 ExitStatus exit_status_from_string(const std::string& s);
 
+// Whose result an episode is. Only `model` episodes say anything about the policy: pass@k, resolved
+// counts and training rewards leave the other two out.
+//   model        the policy's own result: resolved, unresolved, a format error, a limit
+//   infra_error  the infrastructure failed: repository or commit missing, sandbox, endpoint,
+//                environment, the test patch not applying (exit status env_error, or an
+//                evaluation that could not be done)
+//   ambiguous    evaluated, but the test log could not be graded (a timeout, missing markers)
+enum class Outcome { model, infra_error, ambiguous };
+const char* to_string(Outcome o);
+
 struct Rewards {
   double total = 0;                   // what the learner gets (on the terminal token)
   std::string mode;                   // test | similarity | both | none
@@ -143,6 +153,8 @@ struct Episode {
   std::vector<Message> messages() const;
   // terminal.eval says the instance is resolved (FULL, FORMATS §4.3).
   bool resolved() const;
+  // Derived from the exit status and terminal.eval (written as terminal.outcome, never read back).
+  Outcome outcome() const;
 };
 
 nlohmann::json to_json(const Episode& e);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 
 namespace swebox::traj {
@@ -153,7 +154,7 @@ std::vector<Episode> read_trajectories(const std::string& path) {
   return out;
 }
 
-std::set<std::string> done_keys(const std::string& path) {
+std::set<std::string> done_keys(const std::string& path, bool rerun_infra_errors) {
   std::set<std::string> keys;
   for (const json& j : read_jsonl(path)) {
     // Through episode_from_json's checks: a bare value("sample", 0) of 1e300 would be undefined
@@ -164,9 +165,28 @@ std::set<std::string> done_keys(const std::string& path) {
     } catch (const std::exception&) {
       continue;  // not an episode of ours: nothing to resume
     }
-    keys.insert(episode_key(e.instance_id, e.sample));
+    std::string key = episode_key(e.instance_id, e.sample);
+    if (rerun_infra_errors && e.outcome() == Outcome::infra_error)
+      keys.erase(key);  // the last record of a key decides
+    else
+      keys.insert(std::move(key));
   }
   return keys;
+}
+
+std::vector<Episode> latest_per_key(std::vector<Episode> episodes) {
+  std::map<std::string, size_t> slot;  // key -> index in `out`
+  std::vector<Episode> out;
+  for (Episode& e : episodes) {
+    std::string key = episode_key(e.instance_id, e.sample);
+    if (auto it = slot.find(key); it != slot.end()) {
+      out[it->second] = std::move(e);
+    } else {
+      slot.emplace(std::move(key), out.size());
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {

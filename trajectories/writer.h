@@ -55,7 +55,13 @@ std::vector<nlohmann::json> parse_jsonl(std::string_view content, const std::str
 
 std::vector<Episode> read_trajectories(const std::string& path);
 
-// episode_key(instance, sample) of every record in a trajectories file: what --resume skips.
-std::set<std::string> done_keys(const std::string& path);
+// episode_key(instance, sample) of every record in a trajectories file: what --resume skips. With
+// `rerun_infra_errors`, a key whose last record is an infra_error (Episode::outcome) is left out, so
+// that it runs again.
+std::set<std::string> done_keys(const std::string& path, bool rerun_infra_errors = false);
+
+// The last record of each (instance, sample), in the order the keys first appear: a rerun of an
+// episode appends its record, and the newest one counts.
+std::vector<Episode> latest_per_key(std::vector<Episode> episodes);
 
 }  // namespace swebox::traj

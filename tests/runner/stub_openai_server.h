@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -33,10 +34,19 @@ inline std::string chat_reply(const std::string& content, int prompt_tokens = 10
   return j.dump();
 }
 
+// Answers a request from its target and JSON body (an empty object when it has none).
+using ReplyHandler = std::function<ScriptedReply(const std::string& target, const nlohmann::json& body)>;
+
 class StubOpenAIServer {
  public:
   explicit StubOpenAIServer(std::vector<ScriptedReply> script)
       : script_(script.begin(), script.end()), acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { serve(); });
+  }
+  // Every reply from `handler` instead of a script (a server whose answers depend on the request).
+  explicit StubOpenAIServer(ReplyHandler handler)
+      : handler_(std::move(handler)), acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
     port_ = acceptor_.local_endpoint().port();
     thread_ = std::thread([this] { serve(); });
   }
@@ -85,7 +95,10 @@ class StubOpenAIServer {
         std::lock_guard<std::mutex> l(mu_);
         requests_.push_back(nlohmann::json::parse(req.body(), nullptr, false));
         targets_.push_back(std::string(req.target()));
-        if (!script_.empty()) {
+        if (handler_) {
+          nlohmann::json body = requests_.back().is_discarded() ? nlohmann::json::object() : requests_.back();
+          r = handler_(std::string(req.target()), body);
+        } else if (!script_.empty()) {
           r = script_.front();
           script_.pop_front();
         } else {
@@ -102,6 +115,7 @@ class StubOpenAIServer {
   }
 
   std::deque<ScriptedReply> script_;
+  ReplyHandler handler_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   unsigned short port_ = 0;

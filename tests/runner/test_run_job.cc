@@ -14,12 +14,16 @@
 #include <thread>
 
 #include "runner/run_summary.h"
+#include "run_command.h"
 #include "runner_fixture.h"
 #include "trajectories/writer.h"
 
 namespace fs = std::filesystem;
 using namespace swebox;
 using swebox::test::runner_fixture;
+using swebox::test::slurp;
+using swebox::test::spawn_run;
+using swebox::test::wait_exit;
 using nlohmann::json;
 
 namespace {
@@ -31,43 +35,12 @@ double binomial(int n, int k) {
   return r;
 }
 
-// Starts `swebox run ARGS` with its output in `log`; returns the pid.
-pid_t spawn_run(const std::vector<std::string>& args, const std::string& log) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::vector<char*> argv;
-    static std::string bin = SWEBOX_BINARY, run = "run";
-    argv.push_back(bin.data());
-    argv.push_back(run.data());
-    std::vector<std::string> copy = args;
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 std::vector<std::string> run_args(const std::string& out, std::vector<std::string> extra) {
   auto& f = runner_fixture();
   std::vector<std::string> a = {"--suite", f.suite, "--repos", f.repos, "--out", out, "--cache", f.cache,
                                 "--policy", "oracle", "--quiet"};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
-}
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace

@@ -78,6 +78,24 @@ TEST_CASE("a JSON array suite reports bad records by line and loads the rest") {
   CHECK(load.errors[1].rfind(path + ":5: a task instance must be a JSON object", 0) == 0);
 }
 
+TEST_CASE("FAIL_TO_PASS and PASS_TO_PASS must be present: an explicit empty list is fine, absence is an error") {
+  TempDir tmp;
+  std::string path = tmp.path + "/s.jsonl";
+  const std::string head = R"({"repo":"acme/widget","base_commit":"abcd","instance_id":)";
+  write_file(path, head + R"("acme__widget-1","FAIL_TO_PASS":"[]","PASS_TO_PASS":[]})" + "\n" +
+                       head + R"("acme__widget-2","PASS_TO_PASS":"[]"})" + "\n" +
+                       head + R"("acme__widget-3","FAIL_TO_PASS":"[\"t\"]","PASS_TO_PASS":null})" + "\n" +
+                       head + R"("acme__widget-4","FAIL_TO_PASS":"","PASS_TO_PASS":"[]"})" + "\n");
+  auto load = load_suite(path);
+  REQUIRE(load.instances.size() == 1);
+  CHECK(load.instances[0].instance_id == "acme__widget-1");
+  CHECK(load.instances[0].FAIL_TO_PASS.empty());
+  REQUIRE(load.errors.size() == 3);
+  CHECK(load.errors[0].find(":2 (acme__widget-2): missing field \"FAIL_TO_PASS\"") != std::string::npos);
+  CHECK(load.errors[1].find(":3 (acme__widget-3): missing field \"PASS_TO_PASS\"") != std::string::npos);
+  CHECK(load.errors[2].find("\"FAIL_TO_PASS\" is an empty string") != std::string::npos);
+}
+
 TEST_CASE("a JSON object suite may be one record or a map from instance_id to record") {
   TempDir tmp;
   write_file(tmp.path + "/one.json", kGood);
@@ -85,7 +103,7 @@ TEST_CASE("a JSON object suite may be one record or a map from instance_id to re
   CHECK(one.errors.empty());
   CHECK(one.instances.size() == 1);
 
-  write_file(tmp.path + "/map.json", R"({"acme__widget-3": {"repo":"acme/widget","base_commit":"abcd"},
+  write_file(tmp.path + "/map.json", R"({"acme__widget-3": {"repo":"acme/widget","base_commit":"abcd","FAIL_TO_PASS":[],"PASS_TO_PASS":"[]"},
  "acme__widget-4": {"repo":"acme/widget","base_commit":"xyz"}})");
   auto map = load_suite(tmp.path + "/map.json");
   REQUIRE(map.instances.size() == 1);

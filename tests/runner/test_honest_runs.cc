@@ -1,0 +1,304 @@
+// Issue 9's "failures that say so" and "a resume that is safe", each through the real `swebox run`:
+// the preflight (repository, commit, environment, endpoint, model), infra errors kept apart from the
+// model's results (out of pass@k, listed, exit 3, rerun by --resume), the endpoint breaker (exit 4),
+// the run's identity on --resume, required suite fields, unknown ids, Ctrl-C then --resume.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "run_command.h"
+#include "runner_fixture.h"
+#include "stub_openai_server.h"
+#include "trajectories/writer.h"
+
+namespace fs = std::filesystem;
+using namespace swebox;
+using swebox::test::runner_fixture;
+using swebox::test::slurp;
+using swebox::test::spawn_run;
+using swebox::test::wait_exit;
+using swebox::test::ScriptedReply;
+using swebox::test::StubOpenAIServer;
+using nlohmann::json;
+
+namespace {
+
+struct Ran {
+  int rc;
+  std::string log;
+};
+
+// `swebox run` on the fixture suite (or `suite`) into `out`, waited for.
+Ran run(const std::string& out, const std::string& policy, std::vector<std::string> extra, std::string suite = "") {
+  auto& f = runner_fixture();
+  std::vector<std::string> a = {"--suite", suite.empty() ? f.suite : suite, "--repos", f.repos, "--out", out,
+                                "--cache", f.cache, "--policy", policy};
+  a.insert(a.end(), extra.begin(), extra.end());
+  std::string log = out + ".log";
+  int rc = wait_exit(spawn_run(a, log, false));
+  return {rc, slurp(log)};
+}
+
+std::string scratch(const std::string& name) { return runner_fixture().scratch + "/" + name; }
+
+// A model server: lists `served` at /models (404 when empty), and answers a chat request with
+// what `reply` says for the instance its task prompt is about.
+struct ModelServer {
+  std::atomic<int> chats{0};
+  std::vector<std::string> served;
+  std::function<ScriptedReply(const std::string& instance)> reply;
+  StubOpenAIServer server{[this](const std::string& target, const json& body) -> ScriptedReply {
+    if (target.size() >= 7 && target.substr(target.size() - 7) == "/models") {
+      if (served.empty()) return {404, R"({"error":"no such route"})", 0};
+      json data = json::array();
+      for (const std::string& m : served) data.push_back({{"id", m}, {"object", "model"}});
+      return {200, json{{"object", "list"}, {"data", data}}.dump(), 0};
+    }
+    ++chats;
+    std::string text = body.dump();
+    std::string instance = text.find("mul(4, -3)") != std::string::npos   ? "calc-1"
+                           : text.find("mean([])") != std::string::npos  ? "calc-2"
+                           : text.find("slugify") != std::string::npos   ? "textkit-1"
+                                                                         : "?";
+    return reply(instance);
+  }};
+  std::string policy(const std::string& model = "m1") { return "openai:" + server.url() + "#" + model; }
+};
+
+ScriptedReply bash_reply(int delay_ms = 0) {
+  return {200, swebox::test::chat_reply("<tool: bash>\necho working\n</tool>"), delay_ms};
+}
+
+std::vector<traj::Episode> records(const std::string& out) { return traj::read_trajectories(out + "/trajectories.jsonl"); }
+
+}  // namespace
+
+TEST_CASE("preflight: a missing repository, commit and environment stop the run before any episode, each named") {
+  SWEBOX_REQUIRE_FIXTURE();
+  std::string out = scratch("pre-bad");
+  Ran r = run(out, "oracle", {"--quiet"}, runner_fixture().dir + "/bad-suite.jsonl");
+  INFO(r.log);
+  CHECK(r.rc == 1);
+  CHECK(r.log.find("preflight failed, no episode was run") != std::string::npos);
+  CHECK(r.log.find("no repository for swebox-fixtures/nope") != std::string::npos);
+  CHECK(r.log.find("is not in the repository") != std::string::npos);               // the missing commit
+  CHECK(r.log.find("swebox-fixture-absent-package") != std::string::npos);           // the missing environment
+  CHECK(r.log.find("skipping: ") != std::string::npos);                               // the malformed line
+  CHECK(records(out).empty());
+  CHECK(!fs::exists(out + "/run.json"));
+}
+
+TEST_CASE("preflight: a dead endpoint and a model the endpoint does not serve are refused with what to fix") {
+  SWEBOX_REQUIRE_FIXTURE();
+  // Port 9 on loopback: nothing listens (discard is not served here).
+  Ran dead = run(scratch("pre-dead"), "openai:http://127.0.0.1:9/v1#m1", {"--quiet"});
+  INFO(dead.log);
+  CHECK(dead.rc == 1);
+  CHECK(dead.log.find("does not answer") != std::string::npos);
+  CHECK(records(scratch("pre-dead")).empty());
+
+  ModelServer m;
+  m.served = {"m1", "m-large"};
+  m.reply = [](const std::string&) { return bash_reply(); };
+  Ran wrong = run(scratch("pre-404"), m.policy("gpt-nonexistent"), {"--quiet"});
+  INFO(wrong.log);
+  CHECK(wrong.rc == 1);
+  CHECK(wrong.log.find("does not serve the model 'gpt-nonexistent' (it serves: m1, m-large)") != std::string::npos);
+  CHECK(m.chats == 0);
+}
+
+TEST_CASE("an endpoint failing every episode stops the run after three in a row: exit 4, nothing counted as the model's") {
+  SWEBOX_REQUIRE_FIXTURE();
+  ModelServer m;  // no /models listing: the preflight cannot tell, the episodes do
+  m.reply = [](const std::string&) { return ScriptedReply{404, R"({"error":"The model `m1` does not exist."})", 0}; };
+  std::string out = scratch("breaker");
+  Ran r = run(out, m.policy(), {"--quiet", "--samples", "3", "-j", "1", "--no-eval"});
+  INFO(r.log);
+  CHECK(r.rc == 4);
+  CHECK(r.log.find("failed 3 episodes in a row") != std::string::npos);
+  CHECK(r.log.find("infra error: ") != std::string::npos);  // printed as they happen
+  CHECK(r.log.find("--resume") != std::string::npos);
+  auto eps = records(out);
+  CHECK(eps.size() == 3);  // of 9: the rest were not started
+  json s = json::parse(slurp(out + "/summary.json"));
+  CHECK(s["infra_error_episodes"] == 3);
+  CHECK(s["episodes"] == 0);
+  CHECK(s["instances"] == 0);
+  CHECK(s["pass_at_k"].empty());
+  CHECK(slurp(out + "/predictions.jsonl").empty());
+  CHECK(slurp(out + "/summary.md").find("infra error (endpoint)") != std::string::npos);
+}
+
+TEST_CASE("infra errors are out of pass@k and exit 3; --resume runs them again and the newest record counts") {
+  SWEBOX_REQUIRE_FIXTURE();
+  ModelServer m;
+  m.served = {"m1"};
+  std::atomic<bool> textkit_broken{true};
+  m.reply = [&](const std::string& instance) {
+    if (instance == "textkit-1" && textkit_broken) return ScriptedReply{400, R"({"error":"bad request"})", 0};
+    return bash_reply();
+  };
+  std::string out = scratch("infra");
+  Ran first = run(out, m.policy(), {"--quiet", "--max-turns", "1", "--no-eval"});
+  INFO(first.log);
+  CHECK(first.rc == 3);
+  CHECK(first.log.find("infra error: swebox-fixtures__textkit-1 sample 0 (endpoint)") != std::string::npos);
+  json s = json::parse(slurp(out + "/summary.json"));
+  CHECK(s["episodes"] == 2);
+  CHECK(s["instances"] == 2);
+  CHECK(s["infra_error_episodes"] == 1);
+  CHECK(s["infra_errors"][0]["instance_id"] == "swebox-fixtures__textkit-1");
+  CHECK(s["infra_errors"][0]["reason"].get<std::string>().find("server said 400") != std::string::npos);
+  CHECK(s["infra_error_only_ids"] == json::array({"swebox-fixtures__textkit-1"}));
+  auto preds = traj::read_jsonl(out + "/predictions.jsonl");
+  CHECK(preds.size() == 2);
+  for (const json& p : preds) CHECK(p["instance_id"] != "swebox-fixtures__textkit-1");
+  auto eps = records(out);
+  REQUIRE(eps.size() == 3);
+  for (const auto& e : eps)
+    CHECK(json::parse(traj::dump_line(traj::to_json(e)))["terminal"]["outcome"] ==
+          (e.instance_id == "swebox-fixtures__textkit-1" ? "infra_error" : "model"));
+
+  // --no-retry-errors keeps it: nothing to run.
+  int chats = m.chats;
+  Ran keep = run(out, m.policy(), {"--quiet", "--max-turns", "1", "--no-eval", "--resume", "--no-retry-errors"});
+  INFO(keep.log);
+  CHECK(keep.rc == 3);
+  CHECK(m.chats == chats);
+
+  // The endpoint is fixed: a plain --resume runs only the infra error again.
+  textkit_broken = false;
+  Ran again = run(out, m.policy(), {"--quiet", "--max-turns", "1", "--no-eval", "--resume"});
+  INFO(again.log);
+  CHECK(again.rc == 0);
+  CHECK(again.log.find("(1 infra errors again)") != std::string::npos);
+  CHECK(m.chats == chats + 1);
+  CHECK(records(out).size() == 4);  // appended, never rewritten
+  json s2 = json::parse(slurp(out + "/summary.json"));
+  CHECK(s2["episodes"] == 3);
+  CHECK(s2["infra_error_episodes"] == 0);
+  CHECK(traj::read_jsonl(out + "/predictions.jsonl").size() == 3);
+}
+
+TEST_CASE("--resume with another policy or config is refused naming each field; --force resumes and records it") {
+  SWEBOX_REQUIRE_FIXTURE();
+  std::string out = scratch("identity");
+  Ran first = run(out, "oracle", {"--quiet", "--no-eval", "--instances", "swebox-fixtures__calc-1"});
+  INFO(first.log);
+  REQUIRE(first.rc == 0);
+  json id = json::parse(slurp(out + "/run.json"))["identity"];
+  CHECK(id["policy"] == "oracle");
+  CHECK(id["suite"].get<std::string>().size() == 40);
+  CHECK(id["config"]["max_turns"] == 128);
+
+  std::string traj_before = slurp(out + "/trajectories.jsonl");
+  Ran other = run(out, "replay:" + out + "/trajectories.jsonl", {"--quiet", "--no-eval", "--resume", "--max-turns", "64"});
+  INFO(other.log);
+  CHECK(other.rc == 1);
+  CHECK(other.log.find("policy: recorded oracle, now replay:") != std::string::npos);
+  CHECK(other.log.find("config.max_turns: recorded 128, now 64") != std::string::npos);
+  CHECK(other.log.find("--force") != std::string::npos);
+  CHECK(slurp(out + "/trajectories.jsonl") == traj_before);  // nothing written
+
+  Ran forced = run(out, "oracle", {"--quiet", "--no-eval", "--resume", "--max-turns", "64", "--force"});
+  INFO(forced.log);
+  CHECK(forced.rc == 0);
+  json rec = json::parse(slurp(out + "/run.json"));
+  CHECK(rec["identity"]["config"]["max_turns"] == 64);
+  CHECK(rec["forced_from"]["config"]["max_turns"] == 128);
+}
+
+TEST_CASE("a record without FAIL_TO_PASS is skipped and named, the others run, the exit status says so") {
+  SWEBOX_REQUIRE_FIXTURE();
+  std::string suite = scratch("missing-f2p.jsonl");
+  {
+    std::ifstream in(runner_fixture().suite);
+    std::ofstream o(suite);
+    std::string line;
+    std::getline(in, line);
+    o << line << "\n";
+    json broken = json::parse(line);
+    broken["instance_id"] = "swebox-fixtures__calc-99";
+    broken.erase("FAIL_TO_PASS");
+    o << broken.dump() << "\n";
+  }
+  std::string out = scratch("missing-f2p");
+  Ran r = run(out, "oracle", {"--quiet", "--no-eval"}, suite);
+  INFO(r.log);
+  CHECK(r.rc == 3);
+  CHECK(r.log.find("missing-f2p.jsonl:2 (swebox-fixtures__calc-99): missing field \"FAIL_TO_PASS\"") != std::string::npos);
+  CHECK(records(out).size() == 1);
+  json s = json::parse(slurp(out + "/summary.json"));
+  CHECK(s["skipped_records"].size() == 1);
+
+  Ran unknown = run(scratch("unknown-id"), "oracle", {"--quiet", "--instances", "swebox-fixtures__calc-1,nope-1"});
+  INFO(unknown.log);
+  CHECK(unknown.rc == 1);
+  CHECK(unknown.log.find("--instances names ids that are not in") != std::string::npos);
+  CHECK(unknown.log.find("nope-1") != std::string::npos);
+}
+
+TEST_CASE("Ctrl-C lets the episodes in flight finish, writes the outputs, prints --resume; a second Ctrl-C stops at once") {
+  SWEBOX_REQUIRE_FIXTURE();
+  ModelServer m;
+  m.served = {"m1"};
+  m.reply = [](const std::string&) { return bash_reply(400); };  // every turn takes 0.4 s
+  std::string out = scratch("ctrl-c");
+  auto& f = runner_fixture();
+  std::vector<std::string> args = {"--suite", f.suite, "--repos", f.repos, "--out", out, "--cache", f.cache,
+                                   "--policy", m.policy(), "--max-turns", "3", "--samples", "2", "-j", "2", "--no-eval"};
+  setenv("SWEBOX_HEARTBEAT_S", "0.2", 1);
+  pid_t pid = spawn_run(args, out + ".log", false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  kill(pid, SIGINT);
+  int rc = wait_exit(pid);
+  unsetenv("SWEBOX_HEARTBEAT_S");
+  std::string log = slurp(out + ".log");
+  INFO(log);
+  CHECK(rc == 130);
+  CHECK(log.find("stopping: no new episode is started") != std::string::npos);
+  CHECK(log.find("in flight 2") != std::string::npos);  // the heartbeat, off a terminal
+  CHECK(log.find("--resume") != std::string::npos);
+  auto eps = records(out);
+  CHECK(eps.size() >= 2);  // the two in flight finished
+  CHECK(eps.size() < 6);
+  for (const auto& e : eps) CHECK(e.terminal.status == traj::ExitStatus::max_turns);
+  CHECK(fs::exists(out + "/summary.json"));
+  CHECK(fs::exists(out + "/predictions.jsonl"));
+
+  // Twice: the episodes in flight are abandoned (they run again on resume).
+  args.push_back("--resume");
+  pid = spawn_run(args, out + ".log2", false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  kill(pid, SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  kill(pid, SIGINT);
+  auto t0 = std::chrono::steady_clock::now();
+  rc = wait_exit(pid);
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string log2 = slurp(out + ".log2");
+  INFO(log2);
+  CHECK(rc == 130);
+  CHECK(waited < 1.0);
+  CHECK(log2.find("stopping now") != std::string::npos);
+  CHECK(records(out).size() < 6);  // the abandoned ones left no record
+
+  // The resume finishes the run: every episode exactly once.
+  int final_rc = wait_exit(spawn_run(args, out + ".log3", false));
+  INFO(slurp(out + ".log3"));
+  CHECK(final_rc == 0);
+  std::map<std::string, int> seen;
+  for (const auto& e : records(out)) ++seen[traj::episode_key(e.instance_id, e.sample)];
+  CHECK(seen.size() == 6);
+  for (const auto& [k, n] : seen) CHECK(n == 1);
+}
