@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -45,6 +46,39 @@ void check_path(const char* path) {
   if (bad) throw PatchError("the patch names the path \"" + std::string(p) + "\", which is not inside the tree");
 }
 
+// git writes each extended header line (rename from, similarity index, old mode, ...) at most once
+// per file diff. libgit2 1.5 leaks the first value when one repeats and the parse then fails (found
+// by fuzz/patch_apply), so a repeated one is refused before libgit2 sees the text.
+void check_headers_once(const std::string& text) {
+  static const char* const kHeaders[] = {"old mode ",    "new mode ",        "deleted file mode ", "new file mode ",
+                                         "rename from ", "rename to ",       "copy from ",         "copy to ",
+                                         "similarity index ", "dissimilarity index ", "index "};
+  std::vector<bool> seen(std::size(kHeaders));
+  bool in_header = false;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = std::min(text.find('\n', start), text.size());
+    std::string_view line(text.data() + start, end - start);
+    start = end + 1;
+    if (line.rfind("diff --git ", 0) == 0) {
+      in_header = true;
+      std::fill(seen.begin(), seen.end(), false);
+      continue;
+    }
+    if (!in_header) continue;
+    if (line.rfind("@@", 0) == 0 || line.rfind("--- ", 0) == 0 || line.rfind("Binary files", 0) == 0) {
+      in_header = false;  // the header ends where the hunks (or the file names before them) start
+      continue;
+    }
+    for (size_t i = 0; i < std::size(kHeaders); ++i)
+      if (line.rfind(kHeaders[i], 0) == 0) {
+        if (seen[i])
+          throw PatchError("the patch repeats the header line \"" + std::string(kHeaders[i]) +
+                           "...\" in one file diff (git writes each once)");
+        seen[i] = true;
+      }
+  }
+}
+
 std::vector<FilePatch> parse_patch(const std::string& text) {
   init_libgit2();
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw PatchError("the patch is empty");
@@ -52,6 +86,7 @@ std::vector<FilePatch> parse_patch(const std::string& text) {
   // reads past its buffer on a hunk line holding one (found by fuzz/patch_apply), so such text is
   // refused before libgit2 sees it.
   if (text.find('\0') != std::string::npos) throw PatchError("the patch holds a NUL byte (not a text patch)");
+  check_headers_once(text);
   git_diff* raw = nullptr;
   if (git_diff_from_buffer(&raw, text.data(), text.size()) < 0) {
     const git_error* e = git_error_last();

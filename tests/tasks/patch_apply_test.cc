@@ -163,6 +163,23 @@ TEST_CASE("a patch holding a NUL byte is refused, not handed to libgit2") {
   CHECK(f.mod() == f.original);
 }
 
+TEST_CASE("a header line repeated in one file diff is refused, in the real patch position and in a rename") {
+  // libgit2 1.5 leaks on such text when the parse then fails (fuzz/corpus/patch_apply/leak-*).
+  PatchFixture f;
+  std::string patch = f.patch;
+  size_t at = patch.find("--- ");
+  REQUIRE(at != std::string::npos);
+  patch.insert(at, "old mode 100644\nnew mode 100755\nold mode 100644\n");
+  CHECK_THROWS_WITH_AS(apply_patch(f.dir, patch), doctest::Contains("repeats the header line \"old mode"), PatchError);
+  CHECK(f.mod() == f.original);
+  CHECK_THROWS_AS(patch_files("diff --git a 2\nsimilarity index 1%\nrename from r\nrename to /\nsimilarity index 0%\n"
+                              "rename from / \n"),
+                  PatchError);
+  // Once each is fine, in two file diffs too.
+  CHECK_NOTHROW(patch_files("diff --git a/x b/y\nsimilarity index 100%\nrename from x\nrename to y\n"
+                            "diff --git a/z b/w\nsimilarity index 100%\nrename from z\nrename to w\n"));
+}
+
 // The shell chain, run with bash on a host work tree as it would run inside a sandbox.
 namespace {
 ApplyResult run_script(PatchFixture& f, const std::string& patch) {
