@@ -17,8 +17,10 @@
 #include "tasks/environment.h"
 #include "tasks/evaluation.h"
 #include "tasks/predictions.h"
+#include "tasks/preflight.h"
 #include "tasks/reports.h"
 #include "tasks/suite.h"
+#include "tasks/workspace_cache.h"
 
 namespace fs = std::filesystem;
 using namespace swebox::tasks;
@@ -152,8 +154,12 @@ int cmd_eval(int argc, char** argv) {
   if (!a.instances.empty()) {
     std::vector<std::string> missing;
     instances = filter_instances(instances, parse_instance_ids(a.instances), &missing);
-    for (const auto& m : missing)
-      std::fprintf(stderr, "swebox eval: unknown instance %s (not in %s)\n", m.c_str(), a.suite.c_str());
+    if (!missing.empty()) {
+      std::string list;
+      for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+      std::fprintf(stderr, "swebox eval: --instances names ids that are not in %s: %s\n", a.suite.c_str(), list.c_str());
+      return 1;
+    }
   }
 
   // The predictions.
@@ -187,14 +193,26 @@ int cmd_eval(int argc, char** argv) {
   };
   std::vector<Job> jobs;
   std::set<std::string> seen;
+  // As SWE-bench: a prediction for an instance the suite does not have is an error (a wrong suite,
+  // or ids from another dataset), not something to skip quietly.
+  {
+    std::set<std::string> in_suite;
+    for (const auto& inst : suite.instances) in_suite.insert(inst.instance_id);
+    std::vector<std::string> unknown;
+    for (const auto& p : predictions)
+      if (!in_suite.count(p.instance_id)) unknown.push_back(p.instance_id);
+    if (!unknown.empty()) {
+      std::string list;
+      for (size_t i = 0; i < unknown.size() && i < 10; ++i) list += (i ? ", " : "") + unknown[i];
+      if (unknown.size() > 10) list += " and " + std::to_string(unknown.size() - 10) + " more";
+      std::fprintf(stderr, "swebox eval: %zu prediction(s) name instances that are not in %s: %s (check --suite)\n",
+                   unknown.size(), a.suite.c_str(), list.c_str());
+      return 1;
+    }
+  }
   for (auto& p : predictions) {
     auto it = by_id.find(p.instance_id);
-    if (it == by_id.end()) {
-      if (a.instances.empty())
-        std::fprintf(stderr, "swebox eval: prediction for %s ignored: no such instance in %s\n", p.instance_id.c_str(),
-                     a.suite.c_str());
-      continue;
-    }
+    if (it == by_id.end()) continue;  // in the suite, not among --instances
     if (!seen.insert(p.instance_id).second) {
       std::fprintf(stderr, "swebox eval: a second prediction for %s ignored\n", p.instance_id.c_str());
       continue;
@@ -212,6 +230,24 @@ int cmd_eval(int argc, char** argv) {
   opts.env_setup_hint = "swebox env setup --suite " + a.suite;
   opts.v4_1_compat = a.v41;
   opts.grading = a.grading;
+
+  // Preflight: the repositories, commits and environments of every instance to evaluate, said at
+  // once before anything runs. Unlike `swebox run` (where a missing piece would waste an agent's
+  // episode), evaluation goes on as SWE-bench does: those instances become infra failures with the
+  // same reasons, the others are evaluated, and the exit status is 3.
+  {
+    std::vector<Instance> to_check;
+    for (const auto& j : jobs) to_check.push_back(*j.instance);
+    WorkspaceCache cache(a.repos, a.cache);
+    PreflightOptions po;
+    po.cache = &cache;
+    po.environments = &table;
+    std::vector<std::string> problems = preflight_tasks(to_check, po);
+    if (!problems.empty()) {
+      std::fprintf(stderr, "swebox eval: preflight: these instances cannot be evaluated here (they will be infra failures):\n");
+      for (const auto& p : problems) std::fprintf(stderr, "  - %s\n", p.c_str());
+    }
+  }
 
   // The sandbox helper is forked from this process: start it before the evaluation threads.
   try {
@@ -305,6 +341,7 @@ int cmd_eval(int argc, char** argv) {
                 rep->value("resolved", false) ? "YES" : "no", counts(st["FAIL_TO_PASS"]).c_str(),
                 counts(st["PASS_TO_PASS"]).c_str(), note.c_str());
   }
+  bool incomplete = false;
   for (const auto& [model, preds] : per_model) {
     RunSummaryInput in;
     in.run_id = a.run_id;
@@ -318,6 +355,7 @@ int cmd_eval(int argc, char** argv) {
     if (!suite.errors.empty()) summary["suite_errors"] = suite.errors;
     if (!prediction_errors.empty()) summary["prediction_errors"] = prediction_errors;
     std::string path = write_run_summary(in, summary);
+    incomplete = incomplete || summary["infra_failure_instances"].get<int>() > 0 || summary["error_instances"].get<int>() > 0;
     std::printf("\n%s, run %s, %s grading: %d instances, %d submitted, %d completed, %d resolved, %d unresolved, %d empty patch, "
                 "%d infra failure, %d ambiguous, %d error, %d flagged%s\nsummary: %s\n",
                 model.c_str(), a.run_id.c_str(), to_string(a.grading), summary["total_instances"].get<int>(),
@@ -328,5 +366,7 @@ int cmd_eval(int argc, char** argv) {
                 summary["flagged_instances"].get<int>(), suite.errors.empty() ? "" : (", " + std::to_string(suite.errors.size()) + " bad suite record(s)").c_str(),
                 path.c_str());
   }
-  return 0;
+  // 0: every instance evaluated; 3: some could not be (infra failure, no report) or records were
+  // skipped — their reasons are above and in the summary.
+  return incomplete || !suite.errors.empty() || !prediction_errors.empty() ? 3 : 0;
 }

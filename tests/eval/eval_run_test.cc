@@ -180,7 +180,11 @@ TEST_CASE("each bad input gets its own clear report and the other instances stil
   const auto& f = fixture();
   Ran r = f.eval("bad", "--suite " + f.bad_suite().string() + " --predictions gold -j 2 --timeout 8");
   INFO(r.output);
-  REQUIRE(r.status == 0);
+  REQUIRE(r.status == 3);  // evaluated, but some instances could not be: the exit status says so
+  // The preflight names what is missing before anything runs.
+  size_t pre = r.output.find("preflight: these instances cannot be evaluated here");
+  CHECK(pre != std::string::npos);
+  CHECK(r.output.find("no repository for swebox-fixtures/nope") > pre);
   // The malformed line is named and skipped.
   CHECK(r.output.find("bad-suite.jsonl:8") != std::string::npos);
   auto rep = [&](const char* id) { return f.report("bad", "gold", "gold", id); };
@@ -329,7 +333,7 @@ TEST_CASE("suite and prediction lines with invalid UTF-8 are reported, and the r
   }
   Ran r = f.eval("utf8", "--suite " + suite.string() + " --predictions " + preds.string());
   INFO(r.output);
-  REQUIRE(r.status == 0);
+  REQUIRE(r.status == 3);  // a record was skipped
   nlohmann::json summary = read_json(f.root / "utf8" / "m.utf8-preds.json");
   REQUIRE(summary["suite_errors"].size() == 1);
   CHECK(summary["suite_errors"][0].get<std::string>().find("utf8-suite.jsonl:2") != std::string::npos);
@@ -354,4 +358,26 @@ TEST_CASE("swebox env names the packages a suite misses and what it would instal
   CHECK(dry.output.find("apt-get install -y -qq --no-install-recommends swebox-fixture-absent-package") != std::string::npos);
   Ran usage = run(bin + " env setup");
   CHECK(usage.status == 2);
+}
+
+TEST_CASE("a prediction for an instance the suite lacks, or an --instances id it lacks, stops eval with the ids named") {
+  SKIP_UNLESS_READY();
+  const auto& f = fixture();
+  fs::path preds = f.root / "unknown-preds.jsonl";
+  std::ofstream(preds) << nlohmann::json{{"instance_id", "swebox-fixtures__calc-1"}, {"model_name_or_path", "m"}, {"model_patch", ""}}.dump()
+                       << "\n"
+                       << nlohmann::json{{"instance_id", "django__django-1"}, {"model_name_or_path", "m"}, {"model_patch", ""}}.dump()
+                       << "\n";
+  Ran r = f.eval("unknown", "--suite " + f.suite().string() + " --predictions " + preds.string());
+  INFO(r.output);
+  CHECK(r.status == 1);
+  CHECK(r.output.find("1 prediction(s) name instances that are not in") != std::string::npos);
+  CHECK(r.output.find("django__django-1") != std::string::npos);
+  CHECK(!fs::exists(f.root / "unknown" / "unknown-preds"));  // nothing evaluated
+
+  Ran ids = f.eval("unknown-ids", "--suite " + f.suite().string() + " --predictions gold --instances swebox-fixtures__calc-1,nope-7");
+  INFO(ids.output);
+  CHECK(ids.status == 1);
+  CHECK(ids.output.find("--instances names ids that are not in") != std::string::npos);
+  CHECK(ids.output.find("nope-7") != std::string::npos);
 }

@@ -95,8 +95,9 @@ struct Fixture {
                 cache.string() + " --out " + out + " --suite " + (suite.empty() ? (fixtures / "suite.jsonl").string() : suite) +
                 " --predictions " + preds.string() + " --instances " + id + " --grading " + mode + " --timeout 120");
     INFO(r.output);
-    REQUIRE(r.status == 0);
+    REQUIRE((r.status == 0 || r.status == 3));  // 3: evaluated, but an infra failure
     last_output = r.output;
+    last_status = r.status;
     fs::path dir = fs::path(out) / preds.stem() / "hacker" / id;
     last_dir = dir;
     std::ifstream in(dir / "report.json");
@@ -104,6 +105,7 @@ struct Fixture {
     return nlohmann::json::parse(in).at(id);
   }
   mutable std::string last_output;
+  mutable int last_status = -1;
   mutable fs::path last_dir;
 };
 
@@ -209,11 +211,13 @@ TEST_CASE("sealed mode: a test patch that does not apply is an infrastructure fa
   nlohmann::json sealed = f.eval("broken", kCalc1, rec["patch"], "sealed", suite.string());
   INFO(f.last_output);
   CHECK(sealed["infra_failure"] == true);
+  CHECK(f.last_status == 3);
   CHECK(sealed["infra_failure_reason"].get<std::string>().find("test patch") != std::string::npos);
   CHECK(sealed["resolved"] == false);
   // swebench mode, as SWE-bench: the script goes on and the log is graded (not an infra failure).
   nlohmann::json swe = f.eval("broken", kCalc1, rec["patch"], "swebench", suite.string());
   CHECK(swe["infra_failure"] == false);
+  CHECK(f.last_status == 0);
 }
 
 TEST_CASE("swebox eval names its grading modes in --help and refuses an unknown one") {
