@@ -1,7 +1,7 @@
 // `swebox score`: rewards without running anything.
-//   similarity  SWE-RL's similarity (FORMATS §5.1) of each prediction against its instance's gold
+//   similarity  SWE-RL's similarity (docs/formats.md §5.1) of each prediction against its instance's gold
 //               patch, one JSON line per prediction.
-//   log         grades a test_output.txt with SWE-bench's rules (FORMATS §4.3) for one instance.
+//   log         grades a test_output.txt with SWE-bench's rules (docs/formats.md §4.3) for one instance.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>

@@ -2,7 +2,7 @@
 //   prepare   (blocking pool) cached base tree -> sandbox over it -> toolset
 //   begin     render the system and task prompts from templates
 //   ask       the policy for the next action
-//   on_action count it, check the limits in CWM's order (FORMATS §1.5), parse it
+//   on_action count it, check the limits in CWM's order (docs/formats.md §1.5), parse it
 //   on_result the tool's result becomes the observation (with the budget block); ask again
 //   end       (blocking pool) the judge (tasks/judge.h): stop the sandbox, final diff, teardown,
 //             evaluation, rewards -> done
@@ -174,7 +174,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
     traj::Turn& turn = rec_.turns.back();
     const std::string& text = turn.action.text;
 
-    // FORMATS §1.5, in order.
+    // docs/formats.md §1.5, in order.
     if (tokens_ > c_.context_size)
       return end(ExitStatus::context_exceeded, "context of " + std::to_string(tokens_) + " tokens exceeds " +
                                                    std::to_string(c_.context_size));

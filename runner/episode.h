@@ -27,7 +27,7 @@ namespace swebox::runner {
 using tasks::RewardKind;
 using tasks::parse_reward_kind;
 
-// Defaults are CWM's (FORMATS §1.6).
+// Defaults are CWM's (docs/formats.md §1.6).
 struct EpisodeConfig {
   long max_turns = 128;
   size_t context_size = 131072;

@@ -65,7 +65,7 @@ Endpoint parse_endpoint(const std::string& spec) {
   return ep;
 }
 
-// CWM's message framing (FORMATS §1.3), for servers that only complete raw text.
+// CWM's message framing (docs/formats.md §1.3), for servers that only complete raw text.
 std::string render_cwm_prompt(const std::vector<traj::Message>& messages) {
   std::string s = "<|begin_of_text|>";
   for (const traj::Message& m : messages)

@@ -8,7 +8,7 @@
 # hunks' text, extra words). Both sides time (1) SequenceMatcher(None, pred, oracle,
 # autojunk=False).ratio() on each pair's normalised change text and (2) the whole unidiff reward
 # (parse both patches, normalise, ratio per file, mean; CPython runs scripts/difflib_oracle.py's
-# restatement of FORMATS §5.1). Times are CPU seconds of each process (fair on a shared machine).
+# restatement of docs/formats.md §5.1). Times are CPU seconds of each process (fair on a shared machine).
 # Prints both times and the speed-ups; the ratio sums must agree.
 set -euo pipefail
 cd "$(dirname "$0")/.."

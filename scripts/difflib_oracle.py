@@ -13,7 +13,7 @@ Request: {"op": OP, "cases": [...]}, ops:
                    or {"__version__": V} when the package found is not 0.7.5 (CWM's)
   time_similarity  case {"oracle": str, "pred": str} -> (timing only) {"seconds": float, "sum": float}
 
-The reward functions below restate FORMATS.md §5.1 in Python (written here, not copied from
+The reward functions below restate docs/formats.md §5.1 in Python (written here, not copied from
 SWE-RL or CWM); the per-file scores use the real difflib.
 """
 import difflib
@@ -42,7 +42,7 @@ def difflib_case(c):
     return out
 
 
-# ---- FORMATS §5.1, search/replace form ----------------------------------------------------
+# ---- docs/formats.md §5.1, search/replace form ----------------------------------------------------
 
 class FormatError(Exception):
     pass
@@ -110,7 +110,7 @@ def search_replace_case(c):
         return {"reward": hexf(-1.0), "files": [], "error": str(e)}
 
 
-# ---- FORMATS §5.1, unidiff form (for well-formed git patches) ------------------------------
+# ---- docs/formats.md §5.1, unidiff form (for well-formed git patches) ------------------------------
 
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)")
 

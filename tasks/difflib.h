@@ -1,5 +1,5 @@
 // A port of CPython's difflib.SequenceMatcher and unified_diff, giving the same blocks, opcodes,
-// ratios (bit for bit) and diff text. SWE-RL's reward (FORMATS §5.1) is defined by these exact
+// ratios (bit for bit) and diff text. SWE-RL's reward (docs/formats.md §5.1) is defined by these exact
 // numbers, so an approximation would change rewards; tests/scoring compares against /usr/bin/python3.
 //
 // Python semantics kept: isjunk=None; autojunk drops every element of b that occurs more than

@@ -1,4 +1,4 @@
-// One SWE-bench evaluation (FORMATS §4.2): a fresh sandbox over the cached base tree, network none;
+// One SWE-bench evaluation (docs/formats.md §4.2): a fresh sandbox over the cached base tree, network none;
 // the prediction applied with the SWE-bench apply chain; the eval script run with a time limit; the
 // log graded. Everything report.json and run_instance.log need comes back in EvalResult.
 #pragma once

@@ -1,4 +1,4 @@
-// SWE-bench's grading rules (FORMATS §4.3; swebench/harness/grading.py at v5 HEAD, with a v4.1
+// SWE-bench's grading rules (docs/formats.md §4.3; swebench/harness/grading.py at v5 HEAD, with a v4.1
 // compatibility switch): is a test log gradeable, which FAIL_TO_PASS / PASS_TO_PASS tests
 // succeeded, and is the instance resolved. Pure functions over the log text.
 //

@@ -1,4 +1,4 @@
-// What of a repository's history an agent may see (FORMATS §4.6): base_commit and, optionally,
+// What of a repository's history an agent may see (docs/formats.md §4.6): base_commit and, optionally,
 // its ancestors; nothing after it. Three parts: copying exactly that history into a fresh
 // repository (how the workspace cache builds one), scrubbing an existing repository in place
 // (CWM: one branch, no remotes, no reflog, unreachable objects pruned), and the v4.1 check.

@@ -1,4 +1,4 @@
-// Test-log parsers: a test runner's output -> test id -> status (FORMATS §4.4; SWE-bench
+// Test-log parsers: a test runner's output -> test id -> status (docs/formats.md §4.4; SWE-bench
 // swebench/harness/log_parsers/python.py, v5). One small parser per runner; grading.h applies the
 // rules. Lines are split on '\n' and tokens on Python's whitespace, as the Python parsers do, so the
 // ids match the instances' FAIL_TO_PASS / PASS_TO_PASS strings exactly.

@@ -387,7 +387,7 @@ std::string apply_patch_script(const std::string& patch_path, const std::string&
     return q + "'";
   };
   return "#!/bin/bash\n"
-         "# Applies a patch as SWE-bench's harness does (FORMATS §4.2); the last line says how.\n"
+         "# Applies a patch as SWE-bench's harness does (docs/formats.md §4.2); the last line says how.\n"
          "patch_file=" + quote(patch_path) + "\n"
          "cd " + quote(workdir) + " || { echo '>>>>> Patch Apply Failed'; exit 1; }\n" +
          R"SH(if [ ! -s "$patch_file" ]; then echo "no patch at $patch_file"; echo '>>>>> Patch Apply Failed'; exit 1; fi

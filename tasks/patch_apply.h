@@ -1,4 +1,4 @@
-// Applying a patch (a model's or a gold/test patch) the way SWE-bench's harness does (FORMATS §4.2):
+// Applying a patch (a model's or a gold/test patch) the way SWE-bench's harness does (docs/formats.md §4.2):
 // the strict form first, then more lenient ones, saying which one worked, that none did, or that
 // the patch is already applied (its reverse applies).
 //

@@ -1,4 +1,4 @@
-// SWE-bench predictions files (FORMATS §4.5's input): JSONL, a JSON list, or a JSON object keyed by
+// SWE-bench predictions files (docs/formats.md §4.5's input): JSONL, a JSON list, or a JSON object keyed by
 // instance id, each record {instance_id, model_name_or_path, model_patch}.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The files of an evaluation run (FORMATS §4.5), laid out as SWE-bench lays them out:
+// The files of an evaluation run (docs/formats.md §4.5), laid out as SWE-bench lays them out:
 //   OUT/<run_id>/<model, / -> __>/<iid>/{report.json, test_output.txt, patch.diff, eval.sh, run_instance.log}
 //   OUT/<model, / -> __>.<run_id>.json   the run summary (schema_version 2)
 #pragma once

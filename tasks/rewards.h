@@ -1,4 +1,4 @@
-// Episode rewards from a test outcome and a patch (FORMATS §5.2): the test-based ±1 reward and
+// Episode rewards from a test outcome and a patch (docs/formats.md §5.2): the test-based ±1 reward and
 // CWM's shaping with SWE-RL similarity. Pure functions; the eval job supplies `passed`
 // (grading.h's Grade::resolved, a timeout counting as a fail).
 #pragma once

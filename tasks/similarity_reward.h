@@ -1,4 +1,4 @@
-// SWE-RL's similarity reward (FORMATS §5.1; swe-rl src/swerl/core/reward.py, and CWM's unidiff
+// SWE-RL's similarity reward (docs/formats.md §5.1; swe-rl src/swerl/core/reward.py, and CWM's unidiff
 // variant in cwm/rl/swerl/similarities.py). Pure functions: no files, no sandbox.
 //
 // Both forms normalise each file's change to text and score it with

@@ -1,4 +1,4 @@
-// A suite: SWE-bench task instances read from JSONL or JSON (FORMATS §4.1).
+// A suite: SWE-bench task instances read from JSONL or JSON (docs/formats.md §4.1).
 // Every upstream field is typed here; `raw` keeps the whole record, unknown fields included, so a
 // writer can round-trip what it read.
 #pragma once

@@ -1,4 +1,4 @@
-// What an evaluation runs (SWE-bench's test_spec, FORMATS §4.2): the eval script of one instance,
+// What an evaluation runs (SWE-bench's test_spec, docs/formats.md §4.2): the eval script of one instance,
 // made to run on this host. An instance's own eval_script is kept line for line except that conda
 // activation and install steps are replaced by the environment table's offline set-up; without an
 // eval_script one is built the way SWE-bench builds it, from the table's test command and the files

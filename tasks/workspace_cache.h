@@ -1,6 +1,6 @@
 // The per-base-commit tree cache: the read-only lower layer of a sandbox's workspace.
 // cache_dir/<owner>__<name>/<base_commit>/ is a checkout of base_commit with a .git that holds only
-// the history an agent may see (FORMATS §4.6), an index matching the checkout (`git status` is
+// the history an agent may see (docs/formats.md §4.6), an index matching the checkout (`git status` is
 // clean), owned by the sandbox's host identity so the agent can edit files via overlay copy-up.
 // Built once into a temp dir and renamed into place under a lock; later calls cost one stat.
 #pragma once

@@ -1,4 +1,4 @@
-// The strict single-call parser of CWM's tool protocol (FORMATS.md §1.1):
+// The strict single-call parser of CWM's tool protocol (docs/formats.md §1.1):
 //
 //   <tool: NAME>
 //   BODY
@@ -70,7 +70,7 @@ std::string_view cut_at_stop_markers(std::string_view decoded_action);
 ParseResult parse_action(std::string_view action, const ParseOptions& options,
                          const Templates& templates = default_templates());
 
-// FORMATS.md §1.5 rule 3: once a submit has succeeded, a reply without a valid call is the final
+// docs/formats.md §1.5 rule 3: once a submit has succeeded, a reply without a valid call is the final
 // answer (the episode is evaluated) when its thinking part is well-formed and, under strict format,
 // its answer holds "##" (the summary template's headings). Call it only after a successful submit.
 bool is_final_summary(std::string_view action, const ParseResult& parsed, ThinkMode think, bool strict_format);

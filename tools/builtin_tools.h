@@ -1,4 +1,4 @@
-// The five tools of CWM's protocol (FORMATS.md §1.2), one .cc file each. Each turns a call's BODY
+// The five tools of CWM's protocol (docs/formats.md §1.2), one .cc file each. Each turns a call's BODY
 // plus what the sandbox returned into a ToolResult; the Toolset runs them (blocking or async).
 #pragma once
 

@@ -1,4 +1,4 @@
-// The observation after each step, in CWM's token-stream form (FORMATS.md §1.3) and in chat form,
+// The observation after each step, in CWM's token-stream form (docs/formats.md §1.3) and in chat form,
 // and the length limits on messages (§1.4).
 //
 // Messages are <|start_header_id|>ROLE<|end_header_id|>\n\nBODY<|eot_id|>. After a tool call:

@@ -38,7 +38,7 @@ struct Action {
 
 struct ToolCall {
   std::string tool;  // bash | edit | create | submit | ...
-  std::string body;  // passed through unstripped (FORMATS §1.1)
+  std::string body;  // passed through unstripped (docs/formats.md §1.1)
 };
 
 struct ParseError {
@@ -63,8 +63,8 @@ struct Observation {
 };
 
 struct Budget {
-  int64_t turns = 0;   // remaining turns, counting this one (FORMATS §1.3 T)
-  int64_t tokens = 0;  // remaining context tokens (FORMATS §1.3 K)
+  int64_t turns = 0;   // remaining turns, counting this one (docs/formats.md §1.3 T)
+  int64_t tokens = 0;  // remaining context tokens (docs/formats.md §1.3 K)
 };
 
 struct Turn {
@@ -110,7 +110,7 @@ struct Terminal {
   std::string reason;       // human words: which limit, which error
   std::string patch;        // the final diff of the workspace
   std::string submission;   // the last successfully submitted file's content ("" if none)
-  nlohmann::json eval;      // the instance's entry of SWE-bench's report.json (FORMATS §4.5):
+  nlohmann::json eval;      // the instance's entry of SWE-bench's report.json (docs/formats.md §4.5):
                             // {patch_is_None, patch_exists, patch_successfully_applied, resolved, ...};
                             // null when not evaluated
   double eval_ms = 0;
@@ -151,7 +151,7 @@ struct Episode {
   // The conversation as chat messages: system, task, then per turn the action (assistant) and the
   // observation (user), as the policy saw it.
   std::vector<Message> messages() const;
-  // terminal.eval says the instance is resolved (FULL, FORMATS §4.3).
+  // terminal.eval says the instance is resolved (FULL, docs/formats.md §4.3).
   bool resolved() const;
   // Derived from the exit status and terminal.eval (written as terminal.outcome, never read back).
   Outcome outcome() const;

@@ -112,7 +112,7 @@ TEST_CASE("max turns ends the episode before the action at the limit runs") {
   REQUIRE(e.turns.size() == 3);
   CHECK(e.turns[0].result->output.find("step") == 0);
   CHECK(e.turns[0].budget.turns == 2);
-  CHECK(!e.turns[2].result);  // FORMATS §1.5: at most max_turns - 1 tools run
+  CHECK(!e.turns[2].result);  // docs/formats.md §1.5: at most max_turns - 1 tools run
   CHECK(e.terminal.rewards.total == -1.0);
 }
 

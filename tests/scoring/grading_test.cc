@@ -1,4 +1,4 @@
-// SWE-bench's grading rules (FORMATS §4.3), one test per rule.
+// SWE-bench's grading rules (docs/formats.md §4.3), one test per rule.
 #include <doctest/doctest.h>
 
 #include "tasks/grading.h"

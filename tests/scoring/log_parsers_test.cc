@@ -1,4 +1,4 @@
-// SWE-bench log parsers on realistic runner output (FORMATS §4.4).
+// SWE-bench log parsers on realistic runner output (docs/formats.md §4.4).
 #include <doctest/doctest.h>
 
 #include <fstream>

@@ -1,4 +1,4 @@
-// Test-based reward and CWM's shaping (FORMATS §5.2), and `swebox score` end to end.
+// Test-based reward and CWM's shaping (docs/formats.md §5.2), and `swebox score` end to end.
 #include <doctest/doctest.h>
 
 #include <cstdio>

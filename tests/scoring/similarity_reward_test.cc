@@ -1,4 +1,4 @@
-// SWE-RL similarity rewards: differential tests against a Python restatement of FORMATS §5.1
+// SWE-RL similarity rewards: differential tests against a Python restatement of docs/formats.md §5.1
 // (scripts/difflib_oracle.py, which uses the real difflib), plus one test per rule.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// Observation rendering (FORMATS.md §1.3) and truncation (§1.4), byte for byte.
+// Observation rendering (docs/formats.md §1.3) and truncation (§1.4), byte for byte.
 #include <doctest/doctest.h>
 
 #include "tools/observation.h"

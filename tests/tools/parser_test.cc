@@ -1,4 +1,4 @@
-// The strict single-call parser (FORMATS.md §1.1).
+// The strict single-call parser (docs/formats.md §1.1).
 #include <doctest/doctest.h>
 
 #include "tools/action_parser.h"
