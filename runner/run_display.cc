@@ -1,5 +1,6 @@
 #include "runner/run_display.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -26,6 +27,14 @@ std::string count_text(int64_t n) {
   else if (n < 10000000) std::snprintf(buf, sizeof buf, "%.1fk", n / 1e3);
   else std::snprintf(buf, sizeof buf, "%.1fM", n / 1e6);
   return buf;
+}
+
+// The live line must not wrap: "\r\033[K" clears one terminal line only.
+std::string fit_terminal(std::string line) {
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 && line.size() >= ws.ws_col)
+    line = line.substr(0, ws.ws_col - 4) + "...";
+  return line;
 }
 
 int64_t episode_tokens(const traj::Episode& e) { return e.usage.prompt_tokens + e.usage.completion_tokens; }
@@ -96,7 +105,7 @@ void RunDisplay::note(const std::string& line) {
   std::fprintf(stderr, "swebox run: %s\n", line.c_str());
   std::fflush(stderr);
   if (o_.enabled && tty_ && !stopped_) {
-    std::fprintf(stderr, "%s", status_line().c_str());
+    std::fprintf(stderr, "%s", fit_terminal(status_line()).c_str());
     std::fflush(stderr);
     live_shown_ = true;
   }
@@ -135,7 +144,7 @@ void RunDisplay::tick() {
   if (!o_.enabled || stopped_) return;
   if (tty_) {
     clear_live();
-    std::fprintf(stderr, "%s", status_line().c_str());
+    std::fprintf(stderr, "%s", fit_terminal(status_line()).c_str());
     live_shown_ = true;
     std::fflush(stderr);
   } else if (std::chrono::duration<double>(Clock::now() - t0_).count() > 0.5) {
