@@ -79,6 +79,16 @@ ScriptedReply bash_reply(int delay_ms = 0) {
   return {200, swebox::test::chat_reply("<tool: bash>\necho working\n</tool>"), delay_ms};
 }
 
+// Waits (20 s at most) until `log` holds `text`: a signal sent before the run is under way would
+// test nothing.
+bool wait_for_text(const std::string& log, const std::string& text) {
+  for (int i = 0; i < 400; ++i) {
+    if (slurp(log).find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 std::vector<traj::Episode> records(const std::string& out) { return traj::read_trajectories(out + "/trajectories.jsonl"); }
 
 }  // namespace
@@ -139,7 +149,7 @@ TEST_CASE("an endpoint failing every episode stops the run after three in a row:
   CHECK(slurp(out + "/summary.md").find("infra error (endpoint)") != std::string::npos);
 }
 
-TEST_CASE("infra errors are out of pass@k and exit 3; --resume runs them again and the newest record counts") {
+TEST_CASE("infra errors are out of pass@k and exit 3, and --resume runs them again and the newest record counts") {
   SWEBOX_REQUIRE_FIXTURE();
   ModelServer m;
   m.served = {"m1"};
@@ -190,7 +200,7 @@ TEST_CASE("infra errors are out of pass@k and exit 3; --resume runs them again a
   CHECK(traj::read_jsonl(out + "/predictions.jsonl").size() == 3);
 }
 
-TEST_CASE("--resume with another policy or config is refused naming each field; --force resumes and records it") {
+TEST_CASE("--resume with another policy or config is refused naming each field, --force resumes and records it") {
   SWEBOX_REQUIRE_FIXTURE();
   std::string out = scratch("identity");
   Ran first = run(out, "oracle", {"--quiet", "--no-eval", "--instances", "swebox-fixtures__calc-1"});
@@ -248,26 +258,24 @@ TEST_CASE("a record without FAIL_TO_PASS is skipped and named, the others run, t
   CHECK(unknown.log.find("nope-1") != std::string::npos);
 }
 
-TEST_CASE("Ctrl-C lets the episodes in flight finish, writes the outputs, prints --resume; a second Ctrl-C stops at once") {
+TEST_CASE("Ctrl-C lets the episodes in flight finish, writes the outputs, prints --resume, and a second Ctrl-C stops at once") {
   SWEBOX_REQUIRE_FIXTURE();
   ModelServer m;
   m.served = {"m1"};
-  m.reply = [](const std::string&) { return bash_reply(400); };  // every turn takes 0.4 s
+  m.reply = [](const std::string&) { return bash_reply(1000); };  // every turn takes 1 s, an episode 3 s
   std::string out = scratch("ctrl-c");
   auto& f = runner_fixture();
   std::vector<std::string> args = {"--suite", f.suite, "--repos", f.repos, "--out", out, "--cache", f.cache,
                                    "--policy", m.policy(), "--max-turns", "3", "--samples", "2", "-j", "2", "--no-eval"};
   setenv("SWEBOX_HEARTBEAT_S", "0.2", 1);
   pid_t pid = spawn_run(args, out + ".log", false);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(wait_for_text(out + ".log", "in flight 2"));  // the heartbeat, off a terminal
   kill(pid, SIGINT);
   int rc = wait_exit(pid);
-  unsetenv("SWEBOX_HEARTBEAT_S");
   std::string log = slurp(out + ".log");
   INFO(log);
   CHECK(rc == 130);
   CHECK(log.find("stopping: no new episode is started") != std::string::npos);
-  CHECK(log.find("in flight 2") != std::string::npos);  // the heartbeat, off a terminal
   CHECK(log.find("--resume") != std::string::npos);
   auto eps = records(out);
   CHECK(eps.size() >= 2);  // the two in flight finished
@@ -279,7 +287,7 @@ TEST_CASE("Ctrl-C lets the episodes in flight finish, writes the outputs, prints
   // Twice: the episodes in flight are abandoned (they run again on resume).
   args.push_back("--resume");
   pid = spawn_run(args, out + ".log2", false);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(wait_for_text(out + ".log2", "in flight 2"));
   kill(pid, SIGINT);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   kill(pid, SIGINT);
@@ -289,11 +297,12 @@ TEST_CASE("Ctrl-C lets the episodes in flight finish, writes the outputs, prints
   std::string log2 = slurp(out + ".log2");
   INFO(log2);
   CHECK(rc == 130);
-  CHECK(waited < 1.0);
+  CHECK(waited < 2.0);  // not the 3 s the episodes in flight would take
   CHECK(log2.find("stopping now") != std::string::npos);
   CHECK(records(out).size() < 6);  // the abandoned ones left no record
 
   // The resume finishes the run: every episode exactly once.
+  unsetenv("SWEBOX_HEARTBEAT_S");
   int final_rc = wait_exit(spawn_run(args, out + ".log3", false));
   INFO(slurp(out + ".log3"));
   CHECK(final_rc == 0);
