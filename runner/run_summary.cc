@@ -26,7 +26,7 @@ json summarize_run(const std::vector<traj::Episode>& episodes, double run_wall_s
   long turns = 0, resolved_episodes = 0, submitted = 0;
   traj::Usage usage;
   json infra_errors = json::array();
-  std::set<std::string> ambiguous_ids, infra_only;
+  std::set<std::string> ambiguous_ids, infra_only, error_ids;
   for (const traj::Episode& e : episodes) {
     traj::Outcome outcome = e.outcome();
     ++outcomes[traj::to_string(outcome)];
@@ -35,6 +35,7 @@ json summarize_run(const std::vector<traj::Episode>& episodes, double run_wall_s
     if (outcome == traj::Outcome::infra_error) {
       // Not the model's result: out of pass@k and the means, listed with its reason.
       infra_errors.push_back({{"instance_id", e.instance_id}, {"sample", e.sample}, {"reason", e.terminal.reason}});
+      error_ids.insert(e.instance_id);
       if (!per_instance.count(e.instance_id)) infra_only.insert(e.instance_id);
       continue;
     }
@@ -77,6 +78,7 @@ json summarize_run(const std::vector<traj::Episode>& episodes, double run_wall_s
           {"outcomes", outcomes},
           {"infra_error_episodes", infra_errors.size()},
           {"infra_errors", infra_errors},
+          {"error_ids", std::vector<std::string>(error_ids.begin(), error_ids.end())},
           {"infra_error_only_ids", std::vector<std::string>(infra_only.begin(), infra_only.end())},
           {"ambiguous_ids", std::vector<std::string>(ambiguous_ids.begin(), ambiguous_ids.end())},
           {"samples_per_instance_min", min_n},

@@ -170,6 +170,7 @@ TEST_CASE("infra errors are out of pass@k and exit 3, and --resume runs them aga
   CHECK(s["infra_errors"][0]["instance_id"] == "swebox-fixtures__textkit-1");
   CHECK(s["infra_errors"][0]["reason"].get<std::string>().find("server said 400") != std::string::npos);
   CHECK(s["infra_error_only_ids"] == json::array({"swebox-fixtures__textkit-1"}));
+  CHECK(s["error_ids"] == json::array({"swebox-fixtures__textkit-1"}));
   auto preds = traj::read_jsonl(out + "/predictions.jsonl");
   CHECK(preds.size() == 2);
   for (const json& p : preds) CHECK(p["instance_id"] != "swebox-fixtures__textkit-1");
