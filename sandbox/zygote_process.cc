@@ -482,10 +482,12 @@ class Zygote {
   // show as owned by the sandbox's host uid, hence by its user (1000) inside: the agent edits them
   // through the overlay while the trees stay root's and read-only on the host. Only we can make
   // them (idmapping needs CAP_SYS_ADMIN on the host); the child attaches them in its namespace.
+  // (No workspace: its one lower, the state's empty/, needs no idmap: the overlay's root shows
+  // upper/'s owner, and there is nothing else in it.)
   std::vector<int> idmapped_lowers(const Config& c, const Record& rec, std::string* error) {
-    std::vector<std::string> paths = c.workspace_lowers;
-    if (paths.empty()) paths.push_back(rec.state_dir + "/empty");
+    const std::vector<std::string>& paths = c.workspace_lowers;
     std::vector<int> out;
+    if (paths.empty()) return out;
     int userns = uids_.idmap(rec.uid, error);
     if (userns < 0) return out;
     for (const auto& p : paths) {
