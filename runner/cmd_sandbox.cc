@@ -223,6 +223,7 @@ int exec_command(int argc, char** argv) {
 
   boost::asio::io_context io;
   std::unique_ptr<sb::Sandbox> box;
+  sb::expect_single_sandbox();
   try {
     box = sb::make_sandbox(io, config);
   } catch (const sb::SandboxError& e) {

@@ -61,6 +61,8 @@ void release_spare_sandboxes() { zygote::release_spares(); }
 
 void start_native_backend() { zygote::start(); }
 
+void expect_single_sandbox() { zygote::make_single_sandbox(); }
+
 std::vector<std::string> native_sandbox_notes() {
   std::lock_guard lock(notes_mu);
   return notes;

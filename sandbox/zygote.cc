@@ -30,6 +30,7 @@ struct Client {
   int fd = -1;         // requests
   int spares_fd = -1;  // sandboxes made ahead of time, pushed by the zygote
   pid_t pid = -1;
+  bool make_ahead = true;  // false once the host said it makes a single sandbox
 };
 
 Client& client() {
@@ -62,7 +63,7 @@ int zygote_fd_locked(Client& c) {
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) signal(s, SIG_IGN);
     setsid();
     prctl(PR_SET_NAME, "swebox-zygote");
-    serve(3, 4);
+    serve(3, 4, c.make_ahead);
   }
   close(sv[1]);
   close(sp[1]);
@@ -198,6 +199,12 @@ void destroy(uint64_t id, int control_fd, bool wait) {
   std::string body;
   wire::recv_frame(fd, &body, -1);
   close(fd);
+}
+
+void make_single_sandbox() {
+  Client& c = client();
+  std::lock_guard lock(c.mu);
+  c.make_ahead = false;
 }
 
 void start() {

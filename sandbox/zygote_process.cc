@@ -82,7 +82,8 @@ std::string validate(const Config& c) {
 
 class Zygote {
  public:
-  Zygote(int host_fd, int spares_fd) : host_fd_(host_fd), spares_fd_(spares_fd) {}
+  Zygote(int host_fd, int spares_fd, bool make_ahead)
+      : host_fd_(host_fd), spares_fd_(spares_fd), make_ahead_(make_ahead) {}
 
   [[noreturn]] void run() {
     // What is read of the host's environment is read now; then the argv and environment every
@@ -95,16 +96,19 @@ class Zygote {
     sigaddset(&mask, SIGCHLD);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     sigchld_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    cleaner_fd_ = cleaner::start();
     // Shells copy the mount table when they are made: a mount or unmount on the host since then
     // makes them stale (a path under a new mount would not be there). The kernel flags changes
     // on an open mountinfo with POLLPRI.
     mounts_fd_ = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     mount_table_ = drain_mountinfo();
-    try {
-      seccomp_policy::program();
-    } catch (const std::exception& e) {
-      seccomp_error_ = e.what();
+    // Compiled once here, inherited by every sandbox. A single sandbox compiles its own instead,
+    // on a thread while it builds its filesystem (contain.cc), rather than before it is begun.
+    if (make_ahead_) {
+      try {
+        seccomp_policy::program();
+      } catch (const std::exception& e) {
+        seccomp_error_ = e.what();
+      }
     }
     for (;;) {
       std::vector<pollfd> fds = {{host_fd_, POLLIN, 0}, {sigchld_fd_, POLLIN, 0}, {mounts_fd_, POLLPRI, 0}};
@@ -353,7 +357,7 @@ class Zygote {
       for (int fd : {ctl[1], ready[1], assign[1], s.rec.group.oom_events_fd})
         if (fd >= 0) keep.push_back(fd);
       contain::close_all_but(keep);
-      contain::run(s.rec.group, procs, ctl[1], ready[1], assign[1]);
+      contain::run(s.rec.group, procs, ctl[1], ready[1], assign[1], make_ahead_);
     }
     for (int fd : procs) close(fd);
     for (int fd : {ctl[1], ready[1], assign[1]}) close(fd);
@@ -450,7 +454,7 @@ class Zygote {
     };
     if (!state_made_for_c && !c.state_dir.empty()) {
       // The shell's temp dir will not do: the caller's dir.
-      cleaner::remove(cleaner_fd_, b.rec.state_dir);
+      cleaner::remove(cleaner_queue(), b.rec.state_dir);
       b.rec.state_dir.clear();
       b.rec.temp_state = false;
       if (prepare_state(c, b.rec, &error).empty()) return undo(error);
@@ -534,7 +538,7 @@ class Zygote {
   // Keeps one shell ready once sandboxes are being asked for; begun like a spare (2 ms later
   // unless requests come back to back).
   void want_shell() {
-    if (shells_.size() >= kShells || shell_due_) return;
+    if (!make_ahead_ || shells_.size() >= kShells || shell_due_) return;
     shell_due_ = Clock::now() + std::chrono::milliseconds(back_to_back_ ? 0 : kSpareDelayMs);
   }
 
@@ -667,6 +671,7 @@ class Zygote {
 
   // One spare per config at most, ready or being made.
   void make_spare(const Config& c, const std::string& key) {
+    if (!make_ahead_) return;
     for (const auto& [id, p] : pushed_)
       if (p.key == key) return;
     for (const auto& b : building_)
@@ -751,6 +756,16 @@ class Zygote {
     if (again && poolable(c)) make_spare(c, key);
   }
 
+  // Started with the first teardown that needs it. None for a single sandbox: its teardown comes
+  // after its host is gone, when nobody waits for us.
+  int cleaner_queue() {
+    if (!cleaner_started_ && make_ahead_) {
+      cleaner_started_ = true;
+      cleaner_fd_ = cleaner::start();
+    }
+    return cleaner_fd_;
+  }
+
   void teardown(Record& rec) {
     if (rec.pid > 0 && !rec.reaped) {
       kill(rec.pid, SIGKILL);
@@ -762,7 +777,7 @@ class Zygote {
     cgroup::remove(rec.group);
     if (rec.temp_state && !rec.state_dir.empty()) {
       if (rec.tmpfs_mounted) umount2(rec.state_dir.c_str(), MNT_DETACH);
-      cleaner::remove(cleaner_fd_, rec.state_dir);
+      cleaner::remove(cleaner_queue(), rec.state_dir);
     } else if (!rec.state_dir.empty()) {
       // A caller's state dir keeps upper/ (the changes), without setuid/setgid bits, in its 0700
       // dir; work/ is overlay scratch.
@@ -814,10 +829,12 @@ class Zygote {
 
   int host_fd_;
   int spares_fd_;
+  bool make_ahead_;  // false: the host makes a single sandbox (expect_single_sandbox)
   std::string temp_base_;  // $TMPDIR or /tmp: where temp state dirs go
   host_uids::Allotter uids_;  // ready spares go to the host here
   int sigchld_fd_ = -1;
   int cleaner_fd_ = -1;
+  bool cleaner_started_ = false;
   int mounts_fd_ = -1;
   std::string mount_table_;  // as drain_mountinfo() last read it
   uint64_t next_id_ = 1;
@@ -852,6 +869,6 @@ class Zygote {
 
 }  // namespace
 
-void serve(int host_fd, int spares_fd) { Zygote(host_fd, spares_fd).run(); }
+void serve(int host_fd, int spares_fd, bool make_ahead) { Zygote(host_fd, spares_fd, make_ahead).run(); }
 
 }  // namespace swebox::sandbox::zygote
