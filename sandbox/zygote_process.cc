@@ -297,8 +297,8 @@ class Zygote {
   // A sandbox's processes made before its config is known: namespaces and id maps, cgroups
   // (limits come with the config), the network namespace, a temp state dir. Its child then
   // waits for the config (assign()), mounts and becomes init. Made ahead of a request, a shell
-  // takes the costly part off that request's path, whatever its config: moving into cgroups
-  // waits for RCU grace periods (milliseconds), a network namespace costs ~0.6 ms.
+  // takes the costly part off that request's path, whatever its config: moving into v2 cgroups
+  // waits for an RCU grace period (milliseconds), a network namespace costs ~0.6 ms.
   struct Shell {
     Record rec;
     std::string note;
@@ -314,7 +314,10 @@ class Zygote {
     Shell s;
     std::string error;
     if (geteuid() == 0 && !(s.rec.uid = uids_.take(&error))) return "sandbox setup failed: " + error;
-    if (prepare_state(state_for, s.rec, &error).empty()) {
+    // A plain temp dir is made after the clone, while the child works (it opens the dir only once
+    // it has its config): mkdir is slow on some disks (ext4 with discard).
+    bool state_first = !state_for.state_dir.empty() || (workspace_cap(state_for.limits) && geteuid() == 0);
+    if (state_first && prepare_state(state_for, s.rec, &error).empty()) {
       teardown(s.rec);
       return error;
     }
@@ -376,6 +379,10 @@ class Zygote {
     if (std::string e = user_ns::write_id_maps(pid, host); !e.empty()) {
       discard_shell(s);
       return "sandbox setup failed: " + e;
+    }
+    if (!state_first && prepare_state(state_for, s.rec, &error).empty()) {
+      discard_shell(s);
+      return error;
     }
     *out = std::move(s);
     return "";
