@@ -172,19 +172,29 @@ Created create(const Config& config) {
   }
   if (fd < 0) throw SandboxError("the sandbox zygote is not answering");
   std::string body;
-  int ctl = -1;
-  bool ok = wire::recv_frame(fd, &body, -1, &ctl);
+  std::vector<int> fds;  // the control socket, and a single sandbox's report pipe
+  bool ok = wire::recv_frame_fds(fd, &body, -1, &fds);
   close(fd);
-  if (!ok) throw SandboxError("the sandbox zygote died while creating a sandbox");
+  auto close_fds = [&] {
+    for (int f : fds) close(f);
+  };
+  if (!ok) {
+    close_fds();
+    throw SandboxError("the sandbox zygote died while creating a sandbox");
+  }
   wire::Reader r(body);
   wire::Made m;
   std::string why;
   if (!wire::read_made_reply(r, &m, &why)) {
-    if (ctl >= 0) close(ctl);
+    close_fds();
     throw SandboxError(why);
   }
-  Created out{m.id, static_cast<pid_t>(m.init_pid), ctl, m.upper_dir, m.note};
-  if (ctl < 0) throw SandboxError("the sandbox zygote sent no control socket");
+  if (fds.empty() || fds.size() > 2) {
+    close_fds();
+    throw SandboxError("the sandbox zygote sent no control socket");
+  }
+  Created out{m.id, static_cast<pid_t>(m.init_pid), fds[0], m.upper_dir, m.note};
+  if (fds.size() == 2) out.starting_fd = fds[1];
   return out;
 }
 

@@ -25,6 +25,9 @@ struct Created {
   int control_fd = -1;  // the socket to the sandbox's init (owned by the caller)
   std::string upper_dir;
   std::string note;  // degraded isolation, if any (e.g. no cgroups)
+  // A single sandbox (make_single_sandbox) comes while it is still being set up: its report
+  // ("R" ready, or "E" and why it failed; EOF if it died) is to be read here. -1: it is ready.
+  int starting_fd = -1;
 };
 
 // Host side; thread-safe. Throws SandboxError with the reason when the sandbox cannot be made.

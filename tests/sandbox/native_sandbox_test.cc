@@ -468,6 +468,27 @@ TEST_CASE("CLI --workspace shows a host dir at /testbed without changing it") {
   rmdir(dir.c_str());
 }
 
+// The CLI's sandbox is handed over while it is still being set up (its request waits in init's
+// socket): a set-up that fails there must still say why, and nothing of it may stay.
+TEST_CASE("CLI: a sandbox whose set-up fails says why and exits 125") {
+  std::string root = "/tmp/swebox-test-badroot-" + std::to_string(getpid());
+  mkdir(root.c_str(), 0755);
+  std::ofstream(root + "/testbed") << "a file where the workspace goes\n";
+  std::string out;
+  int rc = run_cli("sandbox exec --json --rootfs " + root + " -- echo ran", &out);
+  CHECK(rc == 125);
+  CHECK(out.find("\"reason\":\"error\"") != std::string::npos);
+  CHECK(out.find("sandbox setup failed: mounting the workspace overlay") != std::string::npos);
+  CHECK(out.find("ran") == std::string::npos);
+  rc = run_cli("sandbox exec --rootfs " + root + " -- echo ran", &out);
+  CHECK(rc == 125);
+  CHECK(out.empty());
+  std::remove((root + "/testbed").c_str());
+  rmdir(root.c_str());
+  CHECK(run_cli("sandbox exec -- echo serving", &out) == 0);
+  CHECK(out == "serving\n");
+}
+
 TEST_CASE("invalid bytes become U+FFFD and valid UTF-8 passes through") {
   bool replaced = true;
   CHECK(sb::to_valid_utf8("plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", &replaced) ==
