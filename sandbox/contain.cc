@@ -37,6 +37,15 @@ mounts::Plan plan_for(const Config& c, const std::string& state_dir) {
   plan.workspace_mount = c.workspace_mount;
   plan.tmp_bytes = c.limits.tmp_bytes;
   plan.lower_paths = c.workspace_lowers;
+  if (state_dir.empty()) {
+    // No state dir: the zygote made none (a single sandbox without a workspace). The same cap as
+    // a capped workspace's, by default half the memory limit: its pages count against it.
+    plan.scratch_workspace = true;
+    const Limits& l = c.limits;
+    plan.workspace_bytes = l.workspace_bytes;
+    if (l.memory_bytes && (!l.workspace_bytes || l.workspace_bytes > l.memory_bytes / 2))
+      plan.workspace_bytes = std::max<uint64_t>(l.memory_bytes / 2, 1 << 20);
+  }
   if (plan.lower_paths.empty()) plan.lower_paths.push_back(state_dir + "/empty");
   plan.state_path = state_dir;
   for (const auto& bind : c.binds) plan.binds.push_back({-1, bind.host_path, bind.sandbox_path, bind.writable});

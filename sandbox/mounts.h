@@ -25,6 +25,10 @@ struct Plan {
   std::vector<int> idmapped_lower_fds;
   std::vector<std::string> lower_paths;  // the workspace's lower layers, top first
   std::string state_path;                // holds the overlay's upper/ and work/
+  // Neither lowers nor state (a single sandbox without a workspace): the workspace is a fresh
+  // tmpfs of workspace_bytes (0: the tmpfs default), and reset empties it.
+  bool scratch_workspace = false;
+  uint64_t workspace_bytes = 0;
   std::vector<int> lower_fds;            // O_PATH to each, opened by open_sources()
   int state_fd = -1, upper_fd = -1, work_fd = -1;
   std::string workspace_mount = "/testbed";

@@ -315,7 +315,10 @@ class Zygote {
     std::string error;
     if (geteuid() == 0 && !(s.rec.uid = uids_.take(&error))) return "sandbox setup failed: " + error;
     // A plain temp dir is made after the clone, while the child works (it opens the dir only once
-    // it has its config): mkdir is slow on some disks (ext4 with discard).
+    // it has its config): mkdir is slow on some disks (ext4 with discard). A single sandbox
+    // without a workspace has none: its workspace is a tmpfs of its own (contain.cc).
+    bool stateless = !make_ahead_ && state_for.workspace_lowers.empty() && state_for.state_dir.empty() &&
+                     !state_for.limits.workspace_bytes;
     bool state_first = !state_for.state_dir.empty() || (workspace_cap(state_for.limits) && geteuid() == 0);
     if (state_first && prepare_state(state_for, s.rec, &error).empty()) {
       teardown(s.rec);
@@ -380,7 +383,7 @@ class Zygote {
       discard_shell(s);
       return "sandbox setup failed: " + e;
     }
-    if (!state_first && prepare_state(state_for, s.rec, &error).empty()) {
+    if (!state_first && !stateless && prepare_state(state_for, s.rec, &error).empty()) {
       discard_shell(s);
       return error;
     }
@@ -466,7 +469,7 @@ class Zygote {
       b.rec.temp_state = false;
       if (prepare_state(c, b.rec, &error).empty()) return undo(error);
     }
-    b.upper = b.rec.state_dir + "/upper";
+    b.upper = b.rec.state_dir.empty() ? "" : b.rec.state_dir + "/upper";
     for (auto& dir : b.rec.group.dirs) {
       std::string renamed = dir.substr(0, dir.rfind('/') + 1) + name;
       if (renamed != dir && rename(dir.c_str(), renamed.c_str()) == 0) dir = renamed;

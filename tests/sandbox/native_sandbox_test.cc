@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <dirent.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -468,6 +469,24 @@ TEST_CASE("CLI --workspace shows a host dir at /testbed without changing it") {
   rmdir(dir.c_str());
 }
 
+TEST_CASE("CLI without --workspace: /testbed is an empty tmpfs of the sandbox user, capped at half the memory limit") {
+  std::string out;
+  int rc = run_cli("sandbox exec --memory 64M -- sh -c 'ls -A /testbed; stat -f -c %T /testbed; stat -c %u /testbed; "
+                   "echo x > /testbed/f && cat /testbed/f; head -c 40M /dev/zero > /testbed/big || echo full'",
+                   &out);
+  CHECK(rc == 0);
+  CHECK(out == "tmpfs\n1000\nx\nfull\n");
+  // With --state-dir the changes are kept (an overlay's upper layer, as with a workspace).
+  std::string keep = "/tmp/swebox-test-keep-" + std::to_string(getpid());
+  rc = run_cli("sandbox exec --state-dir " + keep + " -- sh -c 'echo y > /testbed/g'", &out);
+  CHECK(rc == 0);
+  std::ifstream g(keep + "/upper/g");
+  std::string text((std::istreambuf_iterator<char>(g)), {});
+  CHECK(text == "y\n");
+  std::error_code ec;
+  std::filesystem::remove_all(keep, ec);
+}
+
 // The CLI's sandbox is handed over while it is still being set up (its request waits in init's
 // socket): a set-up that fails there must still say why, and nothing of it may stay.
 TEST_CASE("CLI: a sandbox whose set-up fails says why and exits 125") {
@@ -478,7 +497,8 @@ TEST_CASE("CLI: a sandbox whose set-up fails says why and exits 125") {
   int rc = run_cli("sandbox exec --json --rootfs " + root + " -- echo ran", &out);
   CHECK(rc == 125);
   CHECK(out.find("\"reason\":\"error\"") != std::string::npos);
-  CHECK(out.find("sandbox setup failed: mounting the workspace overlay") != std::string::npos);
+  CHECK(out.find("cannot create the sandbox: sandbox setup failed: ") != std::string::npos);
+  CHECK(out.find("Not a directory") != std::string::npos);
   CHECK(out.find("ran") == std::string::npos);
   rc = run_cli("sandbox exec --rootfs " + root + " -- echo ran", &out);
   CHECK(rc == 125);
