@@ -11,7 +11,6 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <thread>
 #include <unistd.h>
 
 #include "sandbox/identity.h"
@@ -82,19 +81,6 @@ void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int
   // Nothing runs before we are in our cgroups.
   if (int rc = cgroup::attach_self(procs); rc != 0)
     report(std::string("cannot move the sandbox into its cgroups: ") + strerror(-rc));
-  // A single sandbox's zygote compiled no seccomp program (a made-ahead one's did: inherited):
-  // compiled on a thread of ours while we build the filesystem, joined before anything is forked.
-  std::string seccomp_error;
-  std::thread compiling;
-  if (!made_ahead) {
-    compiling = std::thread([&seccomp_error] {
-      try {
-        seccomp_policy::program();
-      } catch (const std::exception& e) {
-        seccomp_error = e.what();
-      }
-    });
-  }
   if (unshare(CLONE_NEWNET) != 0) report(errno_text("making the network namespace"));
   std::string body;
   std::vector<int> idmapped;
@@ -125,14 +111,6 @@ void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int
   for (int fd : plan.system_fds) close(fd);
   // Init stays dumpable only where the host user must reach /proc/<init>/root without privilege.
   prctl(PR_SET_DUMPABLE, geteuid() == 0 ? 0 : 1);
-  if (compiling.joinable()) compiling.join();
-  if (!seccomp_error.empty()) report(seccomp_error);
-  const std::vector<sock_filter>* seccomp = nullptr;
-  try {
-    seccomp = &seccomp_policy::program();
-  } catch (const std::exception& e) {
-    report(e.what());
-  }
   // The cgroup namespace is made now that we are in our cgroups, so that they look like "/".
   unshare(CLONE_NEWCGROUP);
   report("");
@@ -143,7 +121,7 @@ void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int
   setup.oom_events_fd = group.oom_events_fd;
   setup.memory_cgroup = group.memory;
   setup.pids_cgroup = group.pids;
-  setup.seccomp = seccomp;
+  setup.seccomp = &seccomp_policy::program();
   setup.made_ahead = made_ahead;
   init::serve(setup);
 }

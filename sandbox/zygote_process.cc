@@ -101,14 +101,10 @@ class Zygote {
     // on an open mountinfo with POLLPRI.
     mounts_fd_ = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     mount_table_ = drain_mountinfo();
-    // Compiled once here, inherited by every sandbox. A single sandbox compiles its own instead,
-    // on a thread while it builds its filesystem (contain.cc), rather than before it is begun.
-    if (make_ahead_) {
-      try {
-        seccomp_policy::program();
-      } catch (const std::exception& e) {
-        seccomp_error_ = e.what();
-      }
+    try {
+      seccomp_policy::program();
+    } catch (const std::exception& e) {
+      seccomp_error_ = e.what();
     }
     for (;;) {
       std::vector<pollfd> fds = {{host_fd_, POLLIN, 0}, {sigchld_fd_, POLLIN, 0}, {mounts_fd_, POLLPRI, 0}};

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sandbox/sandbox.h"
+#include "sandbox/seccomp_policy.h"
 #include "sandbox/text_encoding.h"
 #include <sys/wait.h>
 
@@ -507,6 +508,19 @@ TEST_CASE("CLI: a sandbox whose set-up fails says why and exits 125") {
   rmdir(root.c_str());
   CHECK(run_cli("sandbox exec -- echo serving", &out) == 0);
   CHECK(out == "serving\n");
+}
+
+TEST_CASE("the seccomp program built in at build time is the one libseccomp compiles now") {
+  namespace sp = swebox::sandbox::seccomp_policy;
+  std::vector<sock_filter> built = sp::built_in(), now = sp::compile();
+  REQUIRE_FALSE(built.empty());
+  CHECK(built.size() == now.size());
+  bool same = built.size() == now.size();
+  for (size_t i = 0; same && i < built.size(); ++i)
+    same = built[i].code == now[i].code && built[i].jt == now[i].jt && built[i].jf == now[i].jf && built[i].k == now[i].k;
+  CHECK_MESSAGE(same, "rebuild: libseccomp or the policy changed since seccomp_program.inc was made");
+  CHECK(&sp::program() == &sp::program());
+  CHECK(sp::program().size() == built.size());
 }
 
 TEST_CASE("invalid bytes become U+FFFD and valid UTF-8 passes through") {
