@@ -26,6 +26,8 @@ fi
 "$bench" "$@"
 echo
 if command -v hyperfine >/dev/null && [ -x "$build/swebox" ]; then
+  # The bench's sandbox helper tears its live sandboxes down after the bench exits: let it finish.
+  sleep 5
   scripts/bench-cli.sh
 else
   echo "bench-sandbox: the CLI comparison (scripts/bench-cli.sh) is skipped: it needs hyperfine (scripts/setup.sh) and $build/swebox (scripts/build.sh)"
