@@ -3,7 +3,7 @@
 // allowlist only: /usr, /bin, /sbin, /lib*, an /etc made of allowlisted entries and generated
 // identity files, and the config's system paths; see sandbox/README.md), a fresh /proc, a minimal
 // /dev, an empty /sys, a size-limited tmpfs /tmp, and the workspace: an overlay whose upper and
-// work dirs live on the host. The child opens every host path while it still has the host identity (so the sandbox
+// work dirs live on the host (a single sandbox without a workspace: a tmpfs, Plan::scratch_workspace). The child opens every host path while it still has the host identity (so the sandbox
 // user needs no permission on their ancestors), then mounts through those fds.
 #pragma once
 
