@@ -104,7 +104,8 @@ bool NativeSandbox::await_start(int reply_fd, int timeout_ms) {
   int n;
   while ((n = poll(p, 2, timeout_ms)) < 0 && errno == EINTR) {
   }
-  if (n <= 0 || !(p[0].revents & (POLLIN | POLLHUP))) return true;  // the reply (or the timeout) came first
+  if (n == 0) return false;  // neither within the caller's limit
+  if (n < 0 || !(p[0].revents & (POLLIN | POLLHUP))) return true;  // the reply came first
   char buf[1024];
   ssize_t got = read(starting_fd_, buf, sizeof buf);
   close(starting_fd_);

@@ -191,7 +191,8 @@ Created create(const Config& config) {
   }
   if (fds.empty() || fds.size() > 2) {
     close_fds();
-    throw SandboxError("the sandbox zygote sent no control socket");
+    throw SandboxError("the sandbox zygote sent " + std::to_string(fds.size()) +
+                       " fds, not a control socket (and a report pipe)");
   }
   Created out{m.id, static_cast<pid_t>(m.init_pid), fds[0], m.upper_dir, m.note};
   if (fds.size() == 2) out.starting_fd = fds[1];
