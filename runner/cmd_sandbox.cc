@@ -38,6 +38,8 @@ options:
                       file of DIR has another owner, the command works on a private copy owned
                       by root (DIR itself is never written; said on stderr)
   --workspace-as-is   use DIR as the lower layer even then (files of other owners stay read-only)
+                      (without --workspace and --state-dir, /testbed is an empty tmpfs of at most
+                      half the memory limit)
   --state-dir DIR     keep the workspace's upper/ (exactly what the command changed) in DIR
   --output-bytes N    captured bytes per stream before truncation (default 1048576)
   --env NAME=VALUE    add to the command's environment (repeatable)
@@ -223,6 +225,7 @@ int exec_command(int argc, char** argv) {
 
   boost::asio::io_context io;
   std::unique_ptr<sb::Sandbox> box;
+  sb::expect_single_sandbox();
   try {
     box = sb::make_sandbox(io, config);
   } catch (const sb::SandboxError& e) {

@@ -113,9 +113,15 @@ bool apply_limits(const Group& group, const Limits& limits) {
 std::vector<int> open_procs(const Group& group, std::string* error) {
   std::vector<int> fds;
   for (const auto& dir : group.dirs) {
-    int fd = open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+    // A v1 hierarchy's `tasks` (which v2 has not): writing "0" there moves the writing thread
+    // alone, which the kernel does without the global threadgroup lock, whose first writer waits
+    // for an RCU grace period (one to several scheduler ticks: 4 to 20 ms on a 2-core VM) where
+    // "0" in cgroup.procs takes it. The sandbox's first process is single-threaded, so the thread
+    // is the whole process.
+    int fd = open((dir + "/tasks").c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) fd = open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
-      *error = "opening " + dir + "/cgroup.procs: " + strerror(errno);
+      *error = "opening the process list of " + dir + ": " + strerror(errno);
       for (int f : fds) close(f);
       return {};
     }

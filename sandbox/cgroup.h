@@ -32,11 +32,13 @@ Group create(const std::string& name, const Limits& limits, std::string* note);
 // Writes the limits into the group's cgroups (for a group made before its limits were known).
 // False when a write failed.
 bool apply_limits(const Group& group, const Limits& limits);
-// Parent side: opens every cgroup's process list for writing, so that a child can move itself
-// in (attach_self) with no privilege of its own: the kernel checks the opener's credentials.
+// Parent side: opens every cgroup's process list for writing (v1: its thread list), so that a
+// single-threaded child can move itself in (attach_self) with no privilege of its own: the kernel
+// checks the opener's credentials.
 // Empty with *error set on failure.
 std::vector<int> open_procs(const Group& group, std::string* error);
-// Child side: moves the calling process into every cgroup (fds from open_procs, then closed).
+// Child side: moves the calling process (single-threaded) into every cgroup (fds from open_procs,
+// then closed).
 // Returns 0 or -errno.
 int attach_self(const std::vector<int>& procs);
 

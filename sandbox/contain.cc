@@ -36,6 +36,15 @@ mounts::Plan plan_for(const Config& c, const std::string& state_dir) {
   plan.workspace_mount = c.workspace_mount;
   plan.tmp_bytes = c.limits.tmp_bytes;
   plan.lower_paths = c.workspace_lowers;
+  if (state_dir.empty()) {
+    // No state dir: the zygote made none (a single sandbox without a workspace). The same cap as
+    // a capped workspace's, by default half the memory limit: its pages count against it.
+    plan.scratch_workspace = true;
+    const Limits& l = c.limits;
+    plan.workspace_bytes = l.workspace_bytes;
+    if (l.memory_bytes && (!l.workspace_bytes || l.workspace_bytes > l.memory_bytes / 2))
+      plan.workspace_bytes = std::max<uint64_t>(l.memory_bytes / 2, 1 << 20);
+  }
   if (plan.lower_paths.empty()) plan.lower_paths.push_back(state_dir + "/empty");
   plan.state_path = state_dir;
   for (const auto& bind : c.binds) plan.binds.push_back({-1, bind.host_path, bind.sandbox_path, bind.writable});
@@ -59,7 +68,8 @@ void close_all_but(std::vector<int> keep) {
 
 // In the new namespaces, as their pid 1: joins its cgroups and makes its network namespace,
 // waits for its config, mounts, reports on `ready`, then becomes init.
-void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int ready, int assign) {
+void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int ready, int assign,
+         bool made_ahead) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   auto report = [&](const std::string& error) {
     std::string msg = error.empty() ? "R" : "E" + error;
@@ -112,6 +122,7 @@ void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int
   setup.memory_cgroup = group.memory;
   setup.pids_cgroup = group.pids;
   setup.seccomp = &seccomp_policy::program();
+  setup.made_ahead = made_ahead;
   init::serve(setup);
 }
 

@@ -15,6 +15,8 @@ void close_all_but(std::vector<int> keep);
 // Joins its cgroups (through `procs`, opened by the zygote), makes its network namespace, waits
 // for its assignment on `assign` (config, state dir, idmapped lowers), mounts its view, reports
 // "R" or "E<why>" on `ready`, then serves the host on `ctl` as init. Never returns.
-[[noreturn]] void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int ready, int assign);
+// `made_ahead`: the sandbox is made before a request asks for it (init then warms up while idle).
+[[noreturn]] void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int ready, int assign,
+                      bool made_ahead);
 
 }  // namespace swebox::sandbox::contain

@@ -242,6 +242,7 @@ std::string open_sources(Plan& plan) {
     }
   }
   plan.lower_fds.clear();
+  if (plan.scratch_workspace) return "";
   for (const auto& l : plan.lower_paths) {
     plan.lower_fds.push_back(open(l.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (plan.lower_fds.back() < 0) return err("opening workspace layer " + l);
@@ -253,6 +254,61 @@ std::string open_sources(Plan& plan) {
   if (plan.upper_fd < 0 || plan.work_fd < 0) return err("opening upper/ and work/ in " + plan.state_path);
   return "";
 }
+
+namespace {
+
+// The workspace as an overlay of the plan's layers at `ws`, under the root being built at `base`.
+std::string mount_layered_workspace(Plan& plan, const std::string& base, const std::string& ws) {
+  // The workspace's layers are kept in our namespace (overlay layers must be; the host's mounts
+  // are gone after the pivot) under kLayersDir, and the overlay is made from there.
+  std::string layers = base + kLayersDir;
+  mkdir(layers.c_str(), 0700);
+  if (mount("swebox-layers", layers.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=65536") != 0)
+    return err("tmpfs for the layers");
+  auto keep = [&](int* fd, const std::string& name, int idmapped) {
+    std::string at = layers + "/" + name;
+    mkdir(at.c_str(), 0700);
+    std::string e;
+    if (idmapped >= 0) {
+      // A detached mount made by the zygote: attached as it is.
+      if (move_mount(idmapped, "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) e = err("attaching layer " + name);
+      close(idmapped);
+    } else {
+      e = bind_tree(*fd, nullptr, at, true);
+    }
+    if (!e.empty()) return e;
+    close(*fd);
+    *fd = open(at.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return *fd < 0 ? err("reopening layer " + name) : std::string();
+  };
+  for (size_t i = 0; i < plan.lower_fds.size(); ++i) {
+    int idmapped = i < plan.idmapped_lower_fds.size() ? plan.idmapped_lower_fds[i] : -1;
+    if (auto e = keep(&plan.lower_fds[i], std::to_string(i), idmapped); !e.empty()) return e;
+  }
+  plan.idmapped_lower_fds.clear();
+  // upper/ and work/ must stay on one mount: keep their parent.
+  if (auto e = keep(&plan.state_fd, "state", -1); !e.empty()) return e;
+  close(plan.upper_fd);
+  close(plan.work_fd);
+  plan.upper_fd = openat(plan.state_fd, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  plan.work_fd = openat(plan.state_fd, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (plan.upper_fd < 0 || plan.work_fd < 0) return err("reopening upper/ and work/");
+  if (auto e = mount_overlay(plan, ws); !e.empty()) return e;
+  // Mode 0: the file API (init without effective capabilities) cannot walk in here.
+  chmod(layers.c_str(), 0);
+  return "";
+}
+
+// No lowers and no state (a single sandbox without a workspace): a fresh tmpfs, which nobody
+// needs to read back, so neither an overlay nor host dirs.
+std::string mount_scratch_workspace(const Plan& plan, const std::string& ws) {
+  std::string opts = "mode=0755" + (plan.workspace_bytes ? ",size=" + std::to_string(plan.workspace_bytes) : std::string());
+  if (mount("swebox-workspace", ws.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) != 0)
+    return err("tmpfs for the workspace at " + ws);
+  return "";
+}
+
+}  // namespace
 
 std::string build_root(Plan& plan) {
   // Nothing we mount may propagate back to the host.
@@ -336,46 +392,12 @@ std::string build_root(Plan& plan) {
     }
     if (auto e = bind_tree(b.fd, nullptr, target, b.writable); !e.empty()) return e;
   }
-  // The workspace's layers are kept in our namespace (overlay layers must be; the host's mounts
-  // are gone after the pivot) under kLayersDir, and the overlay is made from there.
-  std::string layers = base + kLayersDir;
-  mkdir(layers.c_str(), 0700);
-  if (mount("swebox-layers", layers.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=65536") != 0)
-    return err("tmpfs for the layers");
-  auto keep = [&](int* fd, const std::string& name, int idmapped) {
-    std::string at = layers + "/" + name;
-    mkdir(at.c_str(), 0700);
-    std::string e;
-    if (idmapped >= 0) {
-      // A detached mount made by the zygote: attached as it is.
-      if (move_mount(idmapped, "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) e = err("attaching layer " + name);
-      close(idmapped);
-    } else {
-      e = bind_tree(*fd, nullptr, at, true);
-    }
-    if (!e.empty()) return e;
-    close(*fd);
-    *fd = open(at.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return *fd < 0 ? err("reopening layer " + name) : std::string();
-  };
-  for (size_t i = 0; i < plan.lower_fds.size(); ++i) {
-    int idmapped = i < plan.idmapped_lower_fds.size() ? plan.idmapped_lower_fds[i] : -1;
-    if (auto e = keep(&plan.lower_fds[i], std::to_string(i), idmapped); !e.empty()) return e;
-  }
-  plan.idmapped_lower_fds.clear();
-  // upper/ and work/ must stay on one mount: keep their parent.
-  if (auto e = keep(&plan.state_fd, "state", -1); !e.empty()) return e;
-  close(plan.upper_fd);
-  close(plan.work_fd);
-  plan.upper_fd = openat(plan.state_fd, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  plan.work_fd = openat(plan.state_fd, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (plan.upper_fd < 0 || plan.work_fd < 0) return err("reopening upper/ and work/");
   std::string ws = base + plan.workspace_mount;
   if (!make_dirs(ws)) return err("creating the workspace mount point " + plan.workspace_mount +
                                  " (it must be a new path or an existing directory of the rootfs)");
-  if (auto e = mount_overlay(plan, ws); !e.empty()) return e;
-  // Mode 0: the file API (init without effective capabilities) cannot walk in here.
-  chmod(layers.c_str(), 0);
+  if (auto e = plan.scratch_workspace ? mount_scratch_workspace(plan, ws) : mount_layered_workspace(plan, base, ws);
+      !e.empty())
+    return e;
 
   // The root tmpfs itself becomes read-only; only /tmp, /run, /dev/shm and the workspace are writable.
   mount_attr ro{};
@@ -391,6 +413,7 @@ std::string build_root(Plan& plan) {
     *fd = open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     return *fd >= 0;
   };
+  if (plan.scratch_workspace) return "";
   const std::string kept = kLayersDir;
   for (size_t i = 0; i < plan.lower_fds.size(); ++i)
     if (!reopen(&plan.lower_fds[i], kept + "/" + std::to_string(i))) return err("reopening a workspace layer");
@@ -451,6 +474,13 @@ void strip_setid_bits(int dirfd) {
 
 std::string reset_workspace(const Plan& plan) {
   const std::string& ws = plan.workspace_mount;
+  if (plan.scratch_workspace) {
+    int fd = open(ws.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return err("opening the workspace");
+    remove_contents(fd);
+    close(fd);
+    return "";
+  }
   if (umount2(ws.c_str(), MNT_DETACH) != 0) return err("unmounting the workspace");
   remove_contents(plan.upper_fd);
   remove_contents(plan.work_fd);

@@ -3,7 +3,7 @@
 // allowlist only: /usr, /bin, /sbin, /lib*, an /etc made of allowlisted entries and generated
 // identity files, and the config's system paths; see sandbox/README.md), a fresh /proc, a minimal
 // /dev, an empty /sys, a size-limited tmpfs /tmp, and the workspace: an overlay whose upper and
-// work dirs live on the host. The child opens every host path while it still has the host identity (so the sandbox
+// work dirs live on the host (a single sandbox without a workspace: a tmpfs, Plan::scratch_workspace). The child opens every host path while it still has the host identity (so the sandbox
 // user needs no permission on their ancestors), then mounts through those fds.
 #pragma once
 
@@ -25,6 +25,10 @@ struct Plan {
   std::vector<int> idmapped_lower_fds;
   std::vector<std::string> lower_paths;  // the workspace's lower layers, top first
   std::string state_path;                // holds the overlay's upper/ and work/
+  // Neither lowers nor state (a single sandbox without a workspace): the workspace is a fresh
+  // tmpfs of workspace_bytes (0: the tmpfs default), and reset empties it.
+  bool scratch_workspace = false;
+  uint64_t workspace_bytes = 0;
   std::vector<int> lower_fds;            // O_PATH to each, opened by open_sources()
   int state_fd = -1, upper_fd = -1, work_fd = -1;
   std::string workspace_mount = "/testbed";

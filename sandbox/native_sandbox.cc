@@ -61,6 +61,8 @@ void release_spare_sandboxes() { zygote::release_spares(); }
 
 void start_native_backend() { zygote::start(); }
 
+void expect_single_sandbox() { zygote::make_single_sandbox(); }
+
 std::vector<std::string> native_sandbox_notes() {
   std::lock_guard lock(notes_mu);
   return notes;
@@ -71,6 +73,7 @@ NativeSandbox::NativeSandbox(boost::asio::io_context& io, const Config& config) 
   id_ = c.id;
   init_pid_ = c.init_pid;
   control_fd_ = c.control_fd;
+  starting_fd_ = c.starting_fd;
   upper_dir_ = c.upper_dir;
   remember_note(c.note);
   init_pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, init_pid_, 0));
@@ -94,10 +97,34 @@ int NativeSandbox::send(const std::string& framed) {
   return sv[0];
 }
 
+bool NativeSandbox::await_start(int reply_fd, int timeout_ms) {
+  std::lock_guard lock(start_mu_);  // (not mu_: requests may still be sent meanwhile)
+  if (starting_fd_ < 0) return setup_error_.empty();
+  pollfd p[2] = {{starting_fd_, POLLIN, 0}, {reply_fd, POLLIN, 0}};
+  int n;
+  while ((n = poll(p, 2, timeout_ms)) < 0 && errno == EINTR) {
+  }
+  if (n == 0) return false;  // neither within the caller's limit
+  if (n < 0 || !(p[0].revents & (POLLIN | POLLHUP))) return true;  // the reply came first
+  char buf[1024];
+  ssize_t got = read(starting_fd_, buf, sizeof buf);
+  close(starting_fd_);
+  starting_fd_ = -1;
+  if (got == 1 && buf[0] == 'R') return true;
+  setup_error_ = "cannot create the sandbox: sandbox setup failed: " +
+                 (got > 1 ? std::string(buf + 1, got - 1) : std::string("the sandbox died while starting"));
+  return false;
+}
+
+std::string NativeSandbox::failure(const std::string& otherwise) {
+  std::lock_guard lock(start_mu_);
+  return setup_error_.empty() ? otherwise : setup_error_;
+}
+
 bool NativeSandbox::call(const std::string& framed, std::string* reply, int timeout_ms) {
   int fd = send(framed);
   if (fd < 0) return false;
-  bool ok = wire::recv_frame(fd, reply, timeout_ms);
+  bool ok = await_start(fd, timeout_ms) && wire::recv_frame(fd, reply, timeout_ms);
   close(fd);
   return ok;
 }
@@ -152,14 +179,14 @@ void NativeSandbox::async_exec(ExecRequest request, ExecHandler done) {
 ExecResult NativeSandbox::run(std::string command, double timeout_s) {
   std::string body;
   if (!call(wire::run_request(command, timeout_s), &body, reply_wait_ms(timeout_s)))
-    return error_result("the sandbox did not answer (destroyed, or its init died)");
+    return error_result(failure("the sandbox did not answer (destroyed, or its init died)"));
   return decode_result(body);
 }
 
 ExecResult NativeSandbox::exec(ExecRequest request) {
   std::string body;
   if (!call(wire::exec_request(request), &body, reply_wait_ms(request.timeout_s)))
-    return error_result("the sandbox did not answer (destroyed, or its init died)");
+    return error_result(failure("the sandbox did not answer (destroyed, or its init died)"));
   return decode_result(body);
 }
 
@@ -260,6 +287,9 @@ void NativeSandbox::destroy() {
   init_pid_ = -1;
   if (init_pidfd_ >= 0) close(init_pidfd_);
   init_pidfd_ = -1;
+  std::lock_guard start_lock(start_mu_);
+  if (starting_fd_ >= 0) close(starting_fd_);
+  starting_fd_ = -1;
 }
 
 std::unique_ptr<Sandbox> make_native_sandbox(boost::asio::io_context& io, const Config& config) {

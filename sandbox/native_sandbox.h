@@ -35,6 +35,11 @@ class NativeSandbox : public Sandbox {
   // Sends a request with a fresh reply socket; returns that socket or -1.
   int send(const std::string& framed);
   bool call(const std::string& framed, std::string* reply, int timeout_ms);
+  // While the sandbox is still being set up (a single sandbox, see zygote::Created): waits for its
+  // report or for `reply_fd` to turn readable. False (setup_error_ set) when the set-up failed.
+  bool await_start(int reply_fd, int timeout_ms);
+  // What a failed call says: why the set-up failed, if it did, else `otherwise`.
+  std::string failure(const std::string& otherwise);
   void async_call(std::string framed, std::function<void(bool, std::string)> done);
 
   boost::asio::io_context& io_;
@@ -44,6 +49,9 @@ class NativeSandbox : public Sandbox {
   pid_t init_pid_ = -1;
   int init_pidfd_ = -1;  // init, held so that a kill can never reach a reused pid
   int control_fd_ = -1;
+  std::mutex start_mu_;   // guards the two below
+  int starting_fd_ = -1;  // the set-up's report, until read (await_start)
+  std::string setup_error_;
   std::string upper_dir_;
 };
 

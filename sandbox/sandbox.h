@@ -177,6 +177,11 @@ std::vector<std::string> native_sandbox_notes();
 // SandboxError when it cannot start.
 void start_native_backend();
 
+// Says that this process will make a single native sandbox (a one-shot command such as `swebox
+// sandbox exec`): nothing is then made ahead of time (no spare, no shell), whose set-up would only
+// take the CPU from the one sandbox. Call before the first sandbox.
+void expect_single_sandbox();
+
 // The native backend makes the next sandbox ahead of time when a config is asked for again (so
 // that make_sandbox costs no set-up). Such a sandbox already has the workspace lowers mounted:
 // as with any overlay, they must not change while it lives (change a lower's path, or call this

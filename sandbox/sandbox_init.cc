@@ -157,13 +157,17 @@ class Init {
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     signal(SIGPIPE, SIG_IGN);
     sigchld_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    // Take the page faults the first requests would take now, while nobody waits (prefault.h).
-    prefault::code();
-    {
+    if (s_.made_ahead) {
+      // Take the page faults the first requests would take now, while nobody waits (prefault.h).
+      prefault::code();
       std::vector<std::string> warm(256, std::string(200, 'w'));
       std::string big(64 << 10, 'w');
       std::vector<std::unique_ptr<Job>> jobs;
       for (int i = 0; i < 8; ++i) jobs.push_back(std::make_unique<Job>());
+    } else {
+      // A request is on its way (a single sandbox): its keeper is set up while the host hears
+      // that we are ready; faults are taken as they come (fewer than warming up everything).
+      prepare_slot();
     }
     for (;;) loop_once();
   }

@@ -21,6 +21,7 @@ struct Setup {
   bool memory_cgroup = false;
   bool pids_cgroup = false;
   const std::vector<sock_filter>* seccomp = nullptr;
+  bool made_ahead = true;  // false: a request already waits (no idle time to warm up in)
 };
 
 // Runs after the filesystem was built; returns only by exiting.

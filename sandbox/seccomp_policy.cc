@@ -60,6 +60,8 @@ void add(scmp_filter_ctx ctx, int action, const char* name, unsigned n = 0, cons
     throw SandboxError(std::string("seccomp: cannot add a rule for ") + name + ": " + std::to_string(rc));
 }
 
+}  // namespace
+
 std::vector<sock_filter> compile() {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) throw SandboxError("seccomp: seccomp_init failed");
@@ -131,12 +133,13 @@ std::vector<sock_filter> compile() {
   return prog;
 }
 
-}  // namespace
-
 const std::vector<sock_filter>& program() {
   static std::once_flag once;
   static std::vector<sock_filter> prog;
-  std::call_once(once, [] { prog = compile(); });
+  std::call_once(once, [] {
+    prog = built_in();
+    if (prog.empty()) prog = compile();
+  });
   return prog;
 }
 

@@ -30,6 +30,7 @@ struct Client {
   int fd = -1;         // requests
   int spares_fd = -1;  // sandboxes made ahead of time, pushed by the zygote
   pid_t pid = -1;
+  bool make_ahead = true;  // false once the host said it makes a single sandbox
 };
 
 Client& client() {
@@ -62,7 +63,7 @@ int zygote_fd_locked(Client& c) {
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) signal(s, SIG_IGN);
     setsid();
     prctl(PR_SET_NAME, "swebox-zygote");
-    serve(3, 4);
+    serve(3, 4, c.make_ahead);
   }
   close(sv[1]);
   close(sp[1]);
@@ -171,19 +172,30 @@ Created create(const Config& config) {
   }
   if (fd < 0) throw SandboxError("the sandbox zygote is not answering");
   std::string body;
-  int ctl = -1;
-  bool ok = wire::recv_frame(fd, &body, -1, &ctl);
+  std::vector<int> fds;  // the control socket, and a single sandbox's report pipe
+  bool ok = wire::recv_frame_fds(fd, &body, -1, &fds);
   close(fd);
-  if (!ok) throw SandboxError("the sandbox zygote died while creating a sandbox");
+  auto close_fds = [&] {
+    for (int f : fds) close(f);
+  };
+  if (!ok) {
+    close_fds();
+    throw SandboxError("the sandbox zygote died while creating a sandbox");
+  }
   wire::Reader r(body);
   wire::Made m;
   std::string why;
   if (!wire::read_made_reply(r, &m, &why)) {
-    if (ctl >= 0) close(ctl);
+    close_fds();
     throw SandboxError(why);
   }
-  Created out{m.id, static_cast<pid_t>(m.init_pid), ctl, m.upper_dir, m.note};
-  if (ctl < 0) throw SandboxError("the sandbox zygote sent no control socket");
+  if (fds.empty() || fds.size() > 2) {
+    close_fds();
+    throw SandboxError("the sandbox zygote sent " + std::to_string(fds.size()) +
+                       " fds, not a control socket (and a report pipe)");
+  }
+  Created out{m.id, static_cast<pid_t>(m.init_pid), fds[0], m.upper_dir, m.note};
+  if (fds.size() == 2) out.starting_fd = fds[1];
   return out;
 }
 
@@ -198,6 +210,12 @@ void destroy(uint64_t id, int control_fd, bool wait) {
   std::string body;
   wire::recv_frame(fd, &body, -1);
   close(fd);
+}
+
+void make_single_sandbox() {
+  Client& c = client();
+  std::lock_guard lock(c.mu);
+  c.make_ahead = false;
 }
 
 void start() {

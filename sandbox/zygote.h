@@ -25,6 +25,9 @@ struct Created {
   int control_fd = -1;  // the socket to the sandbox's init (owned by the caller)
   std::string upper_dir;
   std::string note;  // degraded isolation, if any (e.g. no cgroups)
+  // A single sandbox (make_single_sandbox) comes while it is still being set up: its report
+  // ("R" ready, or "E" and why it failed; EOF if it died) is to be read here. -1: it is ready.
+  int starting_fd = -1;
 };
 
 // Host side; thread-safe. Throws SandboxError with the reason when the sandbox cannot be made.
@@ -35,6 +38,9 @@ Created create(const Config& config);
 void destroy(uint64_t id, int control_fd, bool wait);
 // Tears down every sandbox made ahead of time; none is made again until a config repeats.
 void release_spares();
+// Says that this process makes a single sandbox (a one-shot command): the zygote started after
+// this makes nothing ahead of requests (host side; before the first create).
+void make_single_sandbox();
 // Starts the zygote now, if it is not running (host side; thread-safe).
 void start();
 

@@ -82,7 +82,8 @@ std::string validate(const Config& c) {
 
 class Zygote {
  public:
-  Zygote(int host_fd, int spares_fd) : host_fd_(host_fd), spares_fd_(spares_fd) {}
+  Zygote(int host_fd, int spares_fd, bool make_ahead)
+      : host_fd_(host_fd), spares_fd_(spares_fd), make_ahead_(make_ahead) {}
 
   [[noreturn]] void run() {
     // What is read of the host's environment is read now; then the argv and environment every
@@ -95,7 +96,6 @@ class Zygote {
     sigaddset(&mask, SIGCHLD);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     sigchld_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    cleaner_fd_ = cleaner::start();
     // Shells copy the mount table when they are made: a mount or unmount on the host since then
     // makes them stale (a path under a new mount would not be there). The kernel flags changes
     // on an open mountinfo with POLLPRI.
@@ -293,8 +293,8 @@ class Zygote {
   // A sandbox's processes made before its config is known: namespaces and id maps, cgroups
   // (limits come with the config), the network namespace, a temp state dir. Its child then
   // waits for the config (assign()), mounts and becomes init. Made ahead of a request, a shell
-  // takes the costly part off that request's path, whatever its config: moving into cgroups
-  // waits for RCU grace periods (milliseconds), a network namespace costs ~0.6 ms.
+  // takes the costly part off that request's path, whatever its config: moving into v2 cgroups
+  // waits for an RCU grace period (milliseconds), a network namespace costs ~0.6 ms.
   struct Shell {
     Record rec;
     std::string note;
@@ -310,7 +310,13 @@ class Zygote {
     Shell s;
     std::string error;
     if (geteuid() == 0 && !(s.rec.uid = uids_.take(&error))) return "sandbox setup failed: " + error;
-    if (prepare_state(state_for, s.rec, &error).empty()) {
+    // A plain temp dir is made after the clone, while the child works (it opens the dir only once
+    // it has its config): mkdir is slow on some disks (ext4 with discard). A single sandbox
+    // without a workspace has none: its workspace is a tmpfs of its own (contain.cc).
+    bool stateless = !make_ahead_ && state_for.workspace_lowers.empty() && state_for.state_dir.empty() &&
+                     !state_for.limits.workspace_bytes;
+    bool state_first = !state_for.state_dir.empty() || (workspace_cap(state_for.limits) && geteuid() == 0);
+    if (state_first && prepare_state(state_for, s.rec, &error).empty()) {
       teardown(s.rec);
       return error;
     }
@@ -353,7 +359,7 @@ class Zygote {
       for (int fd : {ctl[1], ready[1], assign[1], s.rec.group.oom_events_fd})
         if (fd >= 0) keep.push_back(fd);
       contain::close_all_but(keep);
-      contain::run(s.rec.group, procs, ctl[1], ready[1], assign[1]);
+      contain::run(s.rec.group, procs, ctl[1], ready[1], assign[1], make_ahead_);
     }
     for (int fd : procs) close(fd);
     for (int fd : {ctl[1], ready[1], assign[1]}) close(fd);
@@ -372,6 +378,10 @@ class Zygote {
     if (std::string e = user_ns::write_id_maps(pid, host); !e.empty()) {
       discard_shell(s);
       return "sandbox setup failed: " + e;
+    }
+    if (!state_first && !stateless && prepare_state(state_for, s.rec, &error).empty()) {
+      discard_shell(s);
+      return error;
     }
     *out = std::move(s);
     return "";
@@ -450,12 +460,12 @@ class Zygote {
     };
     if (!state_made_for_c && !c.state_dir.empty()) {
       // The shell's temp dir will not do: the caller's dir.
-      cleaner::remove(cleaner_fd_, b.rec.state_dir);
+      cleaner::remove(cleaner_queue(), b.rec.state_dir);
       b.rec.state_dir.clear();
       b.rec.temp_state = false;
       if (prepare_state(c, b.rec, &error).empty()) return undo(error);
     }
-    b.upper = b.rec.state_dir + "/upper";
+    b.upper = b.rec.state_dir.empty() ? "" : b.rec.state_dir + "/upper";
     for (auto& dir : b.rec.group.dirs) {
       std::string renamed = dir.substr(0, dir.rfind('/') + 1) + name;
       if (renamed != dir && rename(dir.c_str(), renamed.c_str()) == 0) dir = renamed;
@@ -482,10 +492,12 @@ class Zygote {
   // show as owned by the sandbox's host uid, hence by its user (1000) inside: the agent edits them
   // through the overlay while the trees stay root's and read-only on the host. Only we can make
   // them (idmapping needs CAP_SYS_ADMIN on the host); the child attaches them in its namespace.
+  // (No workspace: its one lower, the state's empty/, needs no idmap: the overlay's root shows
+  // upper/'s owner, and there is nothing else in it.)
   std::vector<int> idmapped_lowers(const Config& c, const Record& rec, std::string* error) {
-    std::vector<std::string> paths = c.workspace_lowers;
-    if (paths.empty()) paths.push_back(rec.state_dir + "/empty");
+    const std::vector<std::string>& paths = c.workspace_lowers;
     std::vector<int> out;
+    if (paths.empty()) return out;
     int userns = uids_.idmap(rec.uid, error);
     if (userns < 0) return out;
     for (const auto& p : paths) {
@@ -532,7 +544,7 @@ class Zygote {
   // Keeps one shell ready once sandboxes are being asked for; begun like a spare (2 ms later
   // unless requests come back to back).
   void want_shell() {
-    if (shells_.size() >= kShells || shell_due_) return;
+    if (!make_ahead_ || shells_.size() >= kShells || shell_due_) return;
     shell_due_ = Clock::now() + std::chrono::milliseconds(back_to_back_ ? 0 : kSpareDelayMs);
   }
 
@@ -665,6 +677,7 @@ class Zygote {
 
   // One spare per config at most, ready or being made.
   void make_spare(const Config& c, const std::string& key) {
+    if (!make_ahead_) return;
     for (const auto& [id, p] : pushed_)
       if (p.key == key) return;
     for (const auto& b : building_)
@@ -745,8 +758,31 @@ class Zygote {
     if (!e.empty()) return fail(reply, e);
     b.reply = reply;
     b.id = id;
+    if (!make_ahead_) return hand_out_starting(b);
     building_.push_back(std::move(b));
     if (again && poolable(c)) make_spare(c, key);
+  }
+
+  // A single sandbox goes to its host as soon as its child has its config, with the child's
+  // report pipe: the host queues its request at once (init answers it once ready) and reads the
+  // report itself, which spares the round trip through us on the way (a wake-up each, which a
+  // busy machine makes milliseconds). A failed child exits; its teardown comes with destroy.
+  void hand_out_starting(Building& b) {
+    records_[b.id] = b.rec;
+    int fds[2] = {b.host_ctl, b.ready_fd};
+    wire::send_frame_fds(b.reply, wire::made_reply(made(b)), fds, 2);
+    for (int fd : fds) close(fd);
+    close(b.reply);
+  }
+
+  // Started with the first teardown that needs it. None for a single sandbox: its teardown comes
+  // after its host is gone, when nobody waits for us.
+  int cleaner_queue() {
+    if (!cleaner_started_ && make_ahead_) {
+      cleaner_started_ = true;
+      cleaner_fd_ = cleaner::start();
+    }
+    return cleaner_fd_;
   }
 
   void teardown(Record& rec) {
@@ -760,7 +796,7 @@ class Zygote {
     cgroup::remove(rec.group);
     if (rec.temp_state && !rec.state_dir.empty()) {
       if (rec.tmpfs_mounted) umount2(rec.state_dir.c_str(), MNT_DETACH);
-      cleaner::remove(cleaner_fd_, rec.state_dir);
+      cleaner::remove(cleaner_queue(), rec.state_dir);
     } else if (!rec.state_dir.empty()) {
       // A caller's state dir keeps upper/ (the changes), without setuid/setgid bits, in its 0700
       // dir; work/ is overlay scratch.
@@ -812,10 +848,12 @@ class Zygote {
 
   int host_fd_;
   int spares_fd_;
+  bool make_ahead_;  // false: the host makes a single sandbox (expect_single_sandbox)
   std::string temp_base_;  // $TMPDIR or /tmp: where temp state dirs go
   host_uids::Allotter uids_;  // ready spares go to the host here
   int sigchld_fd_ = -1;
   int cleaner_fd_ = -1;
+  bool cleaner_started_ = false;
   int mounts_fd_ = -1;
   std::string mount_table_;  // as drain_mountinfo() last read it
   uint64_t next_id_ = 1;
@@ -850,6 +888,6 @@ class Zygote {
 
 }  // namespace
 
-void serve(int host_fd, int spares_fd) { Zygote(host_fd, spares_fd).run(); }
+void serve(int host_fd, int spares_fd, bool make_ahead) { Zygote(host_fd, spares_fd, make_ahead).run(); }
 
 }  // namespace swebox::sandbox::zygote

@@ -7,6 +7,7 @@ packages=(
   libboost-dev libseccomp-dev nlohmann-json3-dev libgit2-dev doctest-dev
   python3 python3-pytest          # the default test environment for tasks (host Debian Python)
   bubblewrap util-linux           # peers measured by scripts/bench-sandbox.sh
+  hyperfine                       # whole-process timings of scripts/bench-cli.sh
   docker.io busybox-static        # the Docker backend's daemon and a local image built from busybox
   ccache                          # shared compiled objects between build folders (scripts/build.sh)
   clang libclang-rt-dev           # the sanitizer and libFuzzer build (scripts/test-sanitizers.sh)

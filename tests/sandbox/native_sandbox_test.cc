@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <dirent.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "sandbox/sandbox.h"
+#include "sandbox/seccomp_policy.h"
 #include "sandbox/text_encoding.h"
 #include <sys/wait.h>
 
@@ -466,6 +468,59 @@ TEST_CASE("CLI --workspace shows a host dir at /testbed without changing it") {
   CHECK(text == "kept\n");
   std::remove((dir + "/keep.txt").c_str());
   rmdir(dir.c_str());
+}
+
+TEST_CASE("CLI without --workspace: /testbed is an empty tmpfs of the sandbox user, capped at half the memory limit") {
+  std::string out;
+  int rc = run_cli("sandbox exec --memory 64M -- sh -c 'ls -A /testbed; stat -f -c %T /testbed; stat -c %u /testbed; "
+                   "echo x > /testbed/f && cat /testbed/f; head -c 40M /dev/zero > /testbed/big || echo full'",
+                   &out);
+  CHECK(rc == 0);
+  CHECK(out == "tmpfs\n1000\nx\nfull\n");
+  // With --state-dir the changes are kept (an overlay's upper layer, as with a workspace).
+  std::string keep = "/tmp/swebox-test-keep-" + std::to_string(getpid());
+  rc = run_cli("sandbox exec --state-dir " + keep + " -- sh -c 'echo y > /testbed/g'", &out);
+  CHECK(rc == 0);
+  std::ifstream g(keep + "/upper/g");
+  std::string text((std::istreambuf_iterator<char>(g)), {});
+  CHECK(text == "y\n");
+  std::error_code ec;
+  std::filesystem::remove_all(keep, ec);
+}
+
+// The CLI's sandbox is handed over while it is still being set up (its request waits in init's
+// socket): a set-up that fails there must still say why, and nothing of it may stay.
+TEST_CASE("CLI: a sandbox whose set-up fails says why and exits 125") {
+  std::string root = "/tmp/swebox-test-badroot-" + std::to_string(getpid());
+  mkdir(root.c_str(), 0755);
+  std::ofstream(root + "/testbed") << "a file where the workspace goes\n";
+  std::string out;
+  int rc = run_cli("sandbox exec --json --rootfs " + root + " -- echo ran", &out);
+  CHECK(rc == 125);
+  CHECK(out.find("\"reason\":\"error\"") != std::string::npos);
+  CHECK(out.find("cannot create the sandbox: sandbox setup failed: ") != std::string::npos);
+  CHECK(out.find("Not a directory") != std::string::npos);
+  CHECK(out.find("ran") == std::string::npos);
+  rc = run_cli("sandbox exec --rootfs " + root + " -- echo ran", &out);
+  CHECK(rc == 125);
+  CHECK(out.empty());
+  std::remove((root + "/testbed").c_str());
+  rmdir(root.c_str());
+  CHECK(run_cli("sandbox exec -- echo serving", &out) == 0);
+  CHECK(out == "serving\n");
+}
+
+TEST_CASE("the seccomp program built in at build time is the one libseccomp compiles now") {
+  namespace sp = swebox::sandbox::seccomp_policy;
+  std::vector<sock_filter> built = sp::built_in(), now = sp::compile();
+  REQUIRE_FALSE(built.empty());
+  CHECK(built.size() == now.size());
+  bool same = built.size() == now.size();
+  for (size_t i = 0; same && i < built.size(); ++i)
+    same = built[i].code == now[i].code && built[i].jt == now[i].jt && built[i].jf == now[i].jf && built[i].k == now[i].k;
+  CHECK_MESSAGE(same, "rebuild: libseccomp or the policy changed since seccomp_program.inc was made");
+  CHECK(&sp::program() == &sp::program());
+  CHECK(sp::program().size() == built.size());
 }
 
 TEST_CASE("invalid bytes become U+FFFD and valid UTF-8 passes through") {

@@ -5,10 +5,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "sandbox/host_uids.h"
 #include "tests/sandbox_hostile/hostile_support.h"
 
 using namespace swebox::sandbox;
@@ -40,6 +43,24 @@ std::string quoted(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
+}
+
+// The dir of process `pid`'s cgroup that holds `file` (a limit), as the host sees it: in the v1
+// hierarchy of `controller`, else in the v2 one. "" when none has it.
+std::string cgroup_dir_with(pid_t pid, const std::string& controller, const std::string& file) {
+  std::istringstream in(read_host_file("/proc/" + std::to_string(pid) + "/cgroup"));
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t a = line.find(':'), b = line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    std::string list = "," + line.substr(a + 1, b - a - 1) + ",", path = line.substr(b + 1);
+    std::string dir = list == ",," ? "/sys/fs/cgroup" + path
+                                   : list.find("," + controller + ",") != std::string::npos
+                                         ? "/sys/fs/cgroup/" + controller + path
+                                         : "";
+    if (!dir.empty() && host_path_exists(dir + "/" + file)) return dir;
+  }
+  return "";
 }
 
 void wait_until_gone(const std::string& token) {
@@ -124,4 +145,71 @@ TEST_CASE("swebox sandbox exec: a setuid binary left in a kept upper comes back 
   REQUIRE(stat(state.c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0700);
   CHECK(st.st_uid == geteuid());
+}
+
+// `swebox sandbox exec` makes its one sandbox without anything made ahead (expect_single_sandbox):
+// the same sandbox, checked from inside and from the host while it runs, and nothing of it left.
+TEST_CASE("swebox sandbox exec: a one-shot sandbox has its own uid, root, pid namespace and cgroup limits, and leaves nothing") {
+  if (geteuid() != 0) return;  // the host uid and the cgroups are root's
+  TempDir tmp;  // the command's TMPDIR: its temp state dir is made there
+  std::string token = random_token();
+  std::string cmd = "TMPDIR=" + tmp.path() + " " + SWEBOX_BINARY + " sandbox exec --memory 256M --pids 64 -- sh -c " +
+                    quoted("cat /proc/self/uid_map; id -u; test -e /work && echo sees-work; test -e /root && echo sees-root; "
+                           "echo pid $$; sleep 2 # " + token);
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  host_uids::Range range;
+  REQUIRE(host_uids::read_range(&range).empty());
+  // The command's process (the host's shell and `swebox` carry the token too): a sandbox uid's.
+  std::vector<pid_t> running;
+  struct stat st;
+  for (int i = 0; i < 100 && running.empty(); ++i) {
+    for (pid_t pid : host_pids_with(token))
+      if (stat(("/proc/" + std::to_string(pid)).c_str(), &st) == 0 && st.st_uid >= range.start &&
+          st.st_uid < uint64_t(range.start) + range.count)
+        running.push_back(pid);
+    if (running.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE_MESSAGE(!running.empty(), "the command never ran as a host uid of the sandbox range");
+  std::string memory = cgroup_dir_with(running[0], "memory", "memory.limit_in_bytes");
+  if (memory.empty()) memory = cgroup_dir_with(running[0], "memory", "memory.max");
+  std::string pids = cgroup_dir_with(running[0], "pids", "pids.max");
+  REQUIRE(!memory.empty());
+  REQUIRE(!pids.empty());
+  CHECK(memory.find("/swebox-") != std::string::npos);
+  std::string limit = read_host_file(memory + "/memory.limit_in_bytes");
+  if (limit.empty()) limit = read_host_file(memory + "/memory.max");
+  CHECK(limit == std::to_string(256 << 20) + "\n");
+  CHECK(read_host_file(pids + "/pids.max") == "64\n");
+  REQUIRE(stat(("/proc/" + std::to_string(running[0])).c_str(), &st) == 0);
+  CHECK(st.st_uid != geteuid());
+
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  CHECK(pclose(p) == 0);
+  MESSAGE(out);
+  std::istringstream lines(out);
+  std::string inside, outside, count, uid;
+  lines >> inside >> outside >> count >> uid;
+  CHECK(inside == "1000");
+  CHECK(outside == std::to_string(st.st_uid));
+  CHECK(uid == "1000");
+  CHECK(out.find("sees-") == std::string::npos);
+  size_t at = out.find("pid ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stoi(out.substr(at + 4)) < 10);  // its own pid namespace
+
+  // Torn down after the command's exit (by the sandbox helper, which outlives it for that).
+  wait_until_gone(token);
+  bool left = true;
+  for (int i = 0; i < 100 && left; ++i) {
+    left = host_path_exists(memory) || host_path_exists(pids) || !std::filesystem::is_empty(tmp.path());
+    if (left) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK_FALSE_MESSAGE(host_path_exists(memory), memory, " is left");
+  CHECK_FALSE_MESSAGE(host_path_exists(pids), pids, " is left");
+  CHECK_MESSAGE(std::filesystem::is_empty(tmp.path()), "a temp state dir is left in ", tmp.path());
+  CHECK(read_host_file("/proc/self/mountinfo").find(tmp.path()) == std::string::npos);
 }
