@@ -40,6 +40,9 @@ if ! docker version >/dev/null 2>&1; then
   echo "make-swebench-image: no Docker daemon answers (start one with scripts/start-dockerd.sh)" >&2
   exit 1
 fi
+# One build at a time (test processes run in parallel): a second one then finds the images made.
+exec 9>/tmp/swebox-make-swebench-image.lock
+flock 9
 scripts/make-docker-image.sh >/dev/null
 
 python=/usr/bin/python3.11
