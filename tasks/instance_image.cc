@@ -25,7 +25,8 @@ std::string lowercased(std::string s) {
 }
 
 std::string replaced_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
   return s;
 }
 
@@ -45,10 +46,14 @@ std::string expand(const std::string& image_template, const std::string& instanc
     if (close == std::string::npos)
       throw std::invalid_argument("--image-template '" + image_template + "': a '{' without its '}'");
     std::string name = image_template.substr(i + 1, close - i - 1);
-    if (name == "instance_id") out += instance_id;
-    else if (name == "instance_id_lower") out += lowercased(instance_id);
-    else if (name == "instance_id_1776") out += replaced_all(lowercased(instance_id), "__", "_1776_");
-    else if (name == "arch") out += host_arch();
+    if (name == "instance_id")
+      out += instance_id;
+    else if (name == "instance_id_lower")
+      out += lowercased(instance_id);
+    else if (name == "instance_id_1776")
+      out += replaced_all(lowercased(instance_id), "__", "_1776_");
+    else if (name == "arch")
+      out += host_arch();
     else
       throw std::invalid_argument("--image-template '" + image_template + "': unknown placeholder {" + name +
                                   "} (known: " + kPlaceholders + ")");

@@ -84,12 +84,12 @@ const ImageFixture& fixture() {
   return f;
 }
 
-#define SKIP_WITHOUT_IMAGES()                        \
-  do {                                               \
-    if (!fixture().skip.empty()) {                   \
-      MESSAGE("skipped: " << fixture().skip);        \
-      return;                                        \
-    }                                                \
+#define SKIP_WITHOUT_IMAGES()                                      \
+  do {                                                             \
+    if (!fixture().skip.empty()) {                                 \
+      MESSAGE("skipped: " << fixture().skip);                      \
+      return;                                                      \
+    }                                                              \
     REQUIRE_MESSAGE(fixture().failure.empty(), fixture().failure); \
   } while (0)
 
@@ -168,7 +168,10 @@ TEST_CASE("a record's image field names its image, and without an eval_script SW
   CHECK(rep["tests_status"]["PASS_TO_PASS"]["failure"].empty());
   CHECK(rep["audit"]["image"] == rec["image"]);
   std::string script = read(f.report_dir("field", "gold", kCalc2) / "eval.sh");
-  CHECK(script.rfind("#!/bin/bash\nset -uxo pipefail\nsource /opt/miniconda3/bin/activate\nconda activate testbed\ncd /testbed\n", 0) == 0);
+  CHECK(
+      script.rfind(
+          "#!/bin/bash\nset -uxo pipefail\nsource /opt/miniconda3/bin/activate\nconda activate testbed\ncd /testbed\n",
+          0) == 0);
   CHECK(script.find("\npytest -rA tests/test_stats.py\n") != std::string::npos);
   CHECK(script.find("swebox") == std::string::npos);  // nothing of ours in it
 }
@@ -176,8 +179,9 @@ TEST_CASE("a record's image field names its image, and without an eval_script SW
 TEST_CASE("an instance image that is not on this host is an infra failure naming it and how to get it") {
   SKIP_WITHOUT_IMAGES();
   const auto& f = fixture();
-  Ran r = f.eval("missing", "--suite " + f.suite().string() + " --instances " + kCalc1 +
-                                " --predictions gold --image-template 'sweb.eval.{arch}.{instance_id_lower}:not-built-here'");
+  Ran r = f.eval("missing",
+                 "--suite " + f.suite().string() + " --instances " + kCalc1 +
+                     " --predictions gold --image-template 'sweb.eval.{arch}.{instance_id_lower}:not-built-here'");
   INFO(r.output);
   CHECK(r.status == 3);
   const std::string image = "sweb.eval." + arch() + ".swebox-fixtures__calc-1:not-built-here";
@@ -197,7 +201,8 @@ TEST_CASE("an instance image that is not on this host is an infra failure naming
 
 TEST_CASE("sealed grading in instance images, and a template without them, are refused before anything runs") {
   // Needs no daemon: the command line is refused first.
-  std::string base = std::string(SWEBOX_BINARY) + " eval --suite /nonexistent.jsonl --predictions gold --out /tmp/unused";
+  std::string base =
+      std::string(SWEBOX_BINARY) + " eval --suite /nonexistent.jsonl --predictions gold --out /tmp/unused";
   Ran sealed = run(base + " --backend docker --grading sealed");
   CHECK(sealed.status == 2);
   CHECK(sealed.output.find("sealed grading is not available in instance images") != std::string::npos);

@@ -13,7 +13,8 @@ TEST_CASE("SWE-bench's image names: lowercased locally, \"__\" as \"_1776_\" on 
   const std::string arch = expand_image_template("{arch}", "");
   CHECK((arch == "x86_64" || arch == "arm64"));
   CHECK(swebench_local_image("django__django-11099") == "sweb.eval." + arch + ".django__django-11099:latest");
-  CHECK(swebench_hub_image("django__django-11099") == "swebench/sweb.eval." + arch + ".django_1776_django-11099:latest");
+  CHECK(swebench_hub_image("django__django-11099") ==
+        "swebench/sweb.eval." + arch + ".django_1776_django-11099:latest");
   CHECK(swebench_local_image("Pylint-dev__Pylint-4970") == "sweb.eval." + arch + ".pylint-dev__pylint-4970:latest");
 }
 
@@ -34,7 +35,8 @@ TEST_CASE("a bad --image-template is refused, naming what is wrong") {
   CHECK_THROWS_WITH_AS(checked_image_template("img:instance_id}"), doctest::Contains("without its '{'"),
                        std::invalid_argument);
   CHECK_THROWS_AS(checked_image_template(""), std::invalid_argument);
-  CHECK(checked_image_template("sweb.eval.x86_64.{instance_id_lower}:latest") == "sweb.eval.x86_64.{instance_id_lower}:latest");
+  CHECK(checked_image_template("sweb.eval.x86_64.{instance_id_lower}:latest") ==
+        "sweb.eval.x86_64.{instance_id_lower}:latest");
 }
 
 TEST_CASE("the template wins over a record's image field, and neither means no image") {
