@@ -16,6 +16,7 @@
 #include "sandbox/sandbox.h"
 #include "tasks/environment.h"
 #include "tasks/evaluation.h"
+#include "tasks/instance_image.h"
 #include "tasks/predictions.h"
 #include "tasks/preflight.h"
 #include "tasks/reports.h"
@@ -31,7 +32,8 @@ int usage(FILE* to) {
   std::fprintf(to,
                "usage: swebox eval --suite FILE --predictions FILE|gold|empty --repos DIR --out DIR\n"
                "                   [-j N] [--instances IDS] [--run-id ID] [--timeout S] [--cache DIR]\n"
-               "                   [--force] [--table FILE] [--v41] [--grading swebench|sealed]\n\n"
+               "                   [--force] [--table FILE] [--v41] [--grading swebench|sealed]\n"
+               "                   [--backend native|docker] [--image-template TEMPLATE]\n\n"
                "Evaluates predictions as SWE-bench does: each instance in a fresh sandbox (no network) over\n"
                "its base commit, the patch applied, the eval script run, the log graded.\n\n"
                "  --suite FILE        instances (JSONL or JSON)\n"
@@ -53,7 +55,13 @@ int usage(FILE* to) {
                "                      the patch changes (conftest.py, pytest/tox config, test files, .pth,\n"
                "                      sitecustomize, shadowing modules, bytecode, .git) is put back as at base\n"
                "                      and flagged, a test patch that does not apply is an infra failure, and\n"
-               "                      pytest outcomes come from a JUnit report rather than stdout\n",
+               "                      pytest outcomes come from a JUnit report rather than stdout\n"
+               "  --backend B         native (default): a sandbox over the base tree from --repos. docker: each\n"
+               "                      instance in a container of its own SWE-bench image (the record's `image`, or\n"
+               "                      --image-template), its eval script as it is; no --repos; swebench grading only\n"
+               "  --image-template T  the image per instance, e.g. 'sweb.eval.x86_64.{instance_id_lower}:latest' or\n"
+               "                      'swebench/sweb.eval.x86_64.{instance_id_1776}:latest'; placeholders {instance_id},\n"
+               "                      {instance_id_lower}, {instance_id_1776} (\"__\" as \"_1776_\"), {arch}; over `image`\n",
                EnvironmentTable::default_path().c_str());
   return to == stdout ? 0 : 2;
 }
@@ -65,6 +73,8 @@ struct Args {
   bool force = false;
   bool v41 = false;
   GradingMode grading = GradingMode::swebench;
+  swebox::sandbox::Backend backend = swebox::sandbox::Backend::native;
+  std::string image_template;  // --image-template (tasks/instance_image.h)
 };
 
 std::string default_cache_dir() {
@@ -103,6 +113,8 @@ int cmd_eval(int argc, char** argv) {
       else if (o == "--force" || o == "--rerun") a.force = true;
       else if (o == "--v41") a.v41 = true;
       else if (o == "--grading") a.grading = parse_grading_mode(value());
+      else if (o == "--backend") a.backend = swebox::sandbox::parse_backend(value());
+      else if (o == "--image-template") a.image_template = checked_image_template(value());
       else if (o == "-j" || o == "--jobs") {
         std::string v = value();
         size_t used = 0;
@@ -122,14 +134,23 @@ int cmd_eval(int argc, char** argv) {
       return 2;
     }
   }
-  for (auto [flag, v] : {std::pair{"--suite", &a.suite}, {"--predictions", &a.predictions}, {"--repos", &a.repos},
-                         {"--out", &a.out}}) {
+  for (auto [flag, v] : {std::pair{"--suite", &a.suite}, {"--predictions", &a.predictions}, {"--out", &a.out}}) {
     if (v->empty()) {
       std::fprintf(stderr, "swebox eval: %s is required\n", flag);
       return usage(stderr);
     }
   }
-  if (!fs::is_directory(a.repos)) {
+  // Instance images (--backend docker) hold the repository; nothing comes from --repos.
+  const bool in_images = a.backend == swebox::sandbox::Backend::docker;
+  if (std::string why = image_mode_problem(in_images, a.image_template, a.grading == GradingMode::sealed); !why.empty()) {
+    std::fprintf(stderr, "swebox eval: %s\n", why.c_str());
+    return 2;
+  }
+  if (a.repos.empty() && !in_images) {
+    std::fprintf(stderr, "swebox eval: --repos is required (or --backend docker, to evaluate in SWE-bench's instance images)\n");
+    return usage(stderr);
+  }
+  if (!a.repos.empty() && !fs::is_directory(a.repos)) {
     std::fprintf(stderr, "swebox eval: --repos %s is not a directory\n", a.repos.c_str());
     return 2;
   }
@@ -230,6 +251,9 @@ int cmd_eval(int argc, char** argv) {
   opts.env_setup_hint = "swebox env setup --suite " + a.suite;
   opts.v4_1_compat = a.v41;
   opts.grading = a.grading;
+  opts.backend = a.backend;
+  opts.instance_images = in_images;
+  opts.image_template = a.image_template;
 
   // Preflight: the repositories, commits and environments of every instance to evaluate, said at
   // once before anything runs. Unlike `swebox run` (where a missing piece would waste an agent's
@@ -242,6 +266,8 @@ int cmd_eval(int argc, char** argv) {
     PreflightOptions po;
     po.cache = &cache;
     po.environments = &table;
+    po.instance_images = in_images;
+    po.image_template = a.image_template;
     std::vector<std::string> problems = preflight_tasks(to_check, po);
     if (!problems.empty()) {
       std::fprintf(stderr, "swebox eval: preflight: these instances cannot be evaluated here (they will be infra failures):\n");
@@ -251,7 +277,7 @@ int cmd_eval(int argc, char** argv) {
 
   // The sandbox helper is forked from this process: start it before the evaluation threads.
   try {
-    swebox::sandbox::start_native_backend();
+    if (!in_images) swebox::sandbox::start_native_backend();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "swebox eval: cannot start the sandbox helper: %s\n", e.what());
     return 1;

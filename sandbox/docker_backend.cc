@@ -14,7 +14,13 @@ namespace swebox::sandbox {
 namespace {
 
 nlohmann::json container_spec(const Config& c, const std::string& image) {
-  nlohmann::json env = init::command_environment(c);  // the same environment as the native backend
+  // The same environment as the native backend; an image that brings the workspace keeps its own
+  // (SWE-bench's images set PATH for conda), with Config::env added.
+  nlohmann::json env = init::command_environment(c);
+  if (c.docker_image_workspace) {
+    env = nlohmann::json::array();
+    for (const auto& [k, v] : c.env) env.push_back(k + "=" + v);
+  }
   nlohmann::json binds = nlohmann::json::array();
   for (const auto& b : c.binds) binds.push_back(b.host_path + ":" + b.sandbox_path + (b.writable ? ":rw" : ":ro"));
   std::string tmpfs = "rw,exec,nosuid,nodev,mode=1777";
@@ -38,6 +44,13 @@ nlohmann::json container_spec(const Config& c, const std::string& image) {
       {"SecurityOpt", {"no-new-privileges"}},
   };
   if (c.limits.cpus > 0) host["NanoCpus"] = int64_t(c.limits.cpus * 1e9);
+  if (c.docker_image_workspace) {
+    // The image's /testbed and /tmp, written in the container's own layer as SWE-bench's
+    // containers write them; that layer goes with the container.
+    host["ReadonlyRootfs"] = false;
+    host.erase("Tmpfs");
+    host.erase("Mounts");
+  }
   return {
       {"Image", image},
       {"Entrypoint", {"/bin/sh", "-c", "while :; do sleep 86400; done"}},
@@ -58,6 +71,15 @@ nlohmann::json container_spec(const Config& c, const std::string& image) {
 
 bool docker_available() { return docker_api::Client().ping(1); }
 
+bool docker_image_present(const std::string& image) {
+  try {
+    docker_api::Client client;
+    return client.ping(2) && client.image_exists(image);
+  } catch (const std::exception&) {
+    return false;  // the daemon went away between the two requests
+  }
+}
+
 std::unique_ptr<Sandbox> make_docker_sandbox(boost::asio::io_context& io, const Config& config) {
   return std::make_unique<DockerSandbox>(io, config);
 }
@@ -68,9 +90,17 @@ DockerSandbox::DockerSandbox(boost::asio::io_context& io, const Config& config)
     throw SandboxError("no Docker daemon answers at " + client_.socket_path() +
                        "; start one with scripts/start-dockerd.sh (as root)");
   if (!client_.image_exists(image_))
-    throw SandboxError("Docker image " + image_ + " is not present locally; " +
-                       (image_ == kDefaultDockerImage ? "build it with scripts/make-docker-image.sh"
-                                                      : "load or build it first (images are never pulled)"));
+    throw SandboxImageMissing("Docker image " + image_ + " is not present locally; " +
+                                  (image_ == kDefaultDockerImage ? "build it with scripts/make-docker-image.sh"
+                                                                 : "load or build it first (images are never pulled)"),
+                              image_);
+  if (config_.docker_image_workspace) {
+    if (!config_.workspace_lowers.empty())
+      throw SandboxError("a Docker sandbox whose image brings the workspace takes no workspace layers");
+    // As SWE-bench runs commands in its images: root, owning the image's files.
+    user_ = "0:0";
+    owner_ = {0, 0};
+  }
   for (const auto& lower : config_.workspace_lowers)
     if (lower.empty() || lower.front() != '/')
       throw SandboxError("workspace layer \"" + lower + "\" must be an absolute host path");
@@ -102,10 +132,12 @@ void DockerSandbox::create_container() {
         throw SandboxError("copying workspace layer " + *it + " into the container failed: HTTP " +
                            std::to_string(r.status) + " " + r.body);
     }
-    // A fresh volume's root belongs to root; the workspace must be the user's.
-    ExecRequest chown{{"chown", user_, config_.workspace_mount}, "/", 30, "", true};
-    ExecResult r = docker_exec::run_exec(target("0:0"), chown, "/", 1 << 16, 0);
-    if (r.status() != 0) throw SandboxError("cannot give the workspace to " + user_ + ": " + r.out + r.detail);
+    if (!config_.docker_image_workspace) {
+      // A fresh volume's root belongs to root; the workspace must be the user's.
+      ExecRequest chown{{"chown", user_, config_.workspace_mount}, "/", 30, "", true};
+      ExecResult r = docker_exec::run_exec(target("0:0"), chown, "/", 1 << 16, 0);
+      if (r.status() != 0) throw SandboxError("cannot give the workspace to " + user_ + ": " + r.out + r.detail);
+    }
     shell_ = client_.stat_path(id, "/bin/bash").is_null() ? std::vector<std::string>{"/bin/sh"}
                                                           : std::vector<std::string>{"/bin/bash", "--noprofile", "--norc"};
   } catch (...) {

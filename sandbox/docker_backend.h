@@ -6,9 +6,12 @@
 // a tmpfs /tmp, network mode "none" (loopback only), memory/pids/CPU limits, all capabilities but
 // a few dropped, no-new-privileges, tini as PID 1, commands as uid:gid 1000:1000. reset() replaces
 // the container; destroy() force-removes it with its volumes. upper_dir() and merged_view() are "".
+// With Config::docker_image_workspace (SWE-bench's instance images): no volume, no /tmp tmpfs, a
+// writable root filesystem, the image's environment, commands as root; the rest as above.
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include <boost/asio/io_context.hpp>
 
@@ -24,5 +27,7 @@ std::unique_ptr<Sandbox> make_docker_sandbox(boost::asio::io_context& io, const 
 
 // Whether a Docker daemon answers on /var/run/docker.sock (within a second).
 bool docker_available();
+// Whether a daemon answers and has `image` locally (never pulled).
+bool docker_image_present(const std::string& image);
 
 }  // namespace swebox::sandbox

@@ -22,6 +22,12 @@ const char* to_string(StopReason r) {
   return "unknown";
 }
 
+Backend parse_backend(const std::string& name) {
+  if (name == "native") return Backend::native;
+  if (name == "docker") return Backend::docker;
+  throw std::invalid_argument("--backend takes native or docker, not '" + name + "'");
+}
+
 std::unique_ptr<Sandbox> make_sandbox(boost::asio::io_context& io, const Config& config, Backend backend) {
   if (backend == Backend::docker) {
 #ifdef SWEBOX_HAVE_DOCKER_BACKEND

@@ -55,6 +55,12 @@ struct Config {
   std::vector<Bind> binds;                    // extra bind mounts (read-only unless writable)
   std::string hostname = "swebox";
   std::string docker_image;                   // Docker backend only: a local image
+  // Docker backend only: the image brings the workspace (SWE-bench's instance images hold the
+  // repository, installed, at /testbed). workspace_mount is then the image's own directory, not a
+  // fresh volume (workspace_lowers must be empty); the root filesystem is writable (the container's
+  // own layer, removed with it), /tmp is the image's, the environment is the image's (env is added
+  // to it), and commands run as root, as SWE-bench runs its eval scripts there.
+  bool docker_image_workspace = false;
 };
 
 // Why a command stopped, when it did not simply exit.
@@ -147,7 +153,16 @@ struct SandboxError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown by the Docker backend when Config::docker_image is not present locally (nothing is
+// pulled), so that a caller can say how to get that image.
+struct SandboxImageMissing : SandboxError {
+  SandboxImageMissing(const std::string& what, std::string image) : SandboxError(what), image(std::move(image)) {}
+  std::string image;
+};
+
 enum class Backend { native, docker };
+// "native" or "docker"; anything else throws std::invalid_argument naming the value.
+Backend parse_backend(const std::string& name);
 
 std::unique_ptr<Sandbox> make_sandbox(boost::asio::io_context& io, const Config& config,
                                       Backend backend = Backend::native);

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "tasks/grading.h"
+#include "tasks/instance_image.h"
 #include "tasks/junit_report.h"
 #include "tasks/patch_apply.h"
 #include "tasks/repository.h"
@@ -77,6 +78,225 @@ nlohmann::json disagreements(const Instance& instance, const nlohmann::ordered_j
   return out;
 }
 
+// Ends an evaluation: the total time and where it went, in the log.
+EvalResult finished(EvalResult& r, RunLog& log) {
+  r.timing.total_s = seconds_since(log.start);
+  char b[256];
+  std::snprintf(b, sizeof b, "done in %.3fs (workspace %.3fs, sandbox %.3fs, apply %.3fs, eval script %.3fs, tests %.3fs)",
+                r.timing.total_s, r.timing.workspace_s, r.timing.sandbox_s, r.timing.apply_s, r.timing.script_s,
+                r.timing.test_s);
+  log(b);
+  std::snprintf(b, sizeof b, "timing: total=%.6f workspace=%.6f sandbox=%.6f apply=%.6f script=%.6f test=%.6f harness=%.6f",
+                r.timing.total_s, r.timing.workspace_s, r.timing.sandbox_s, r.timing.apply_s, r.timing.script_s,
+                r.timing.test_s, r.timing.harness_s());
+  log(b);
+  return r;
+}
+
+// The prediction (r.patch, which exists), applied in /testbed as SWE-bench applies it. False when
+// the evaluation ends here: the patch did not apply (r says so, as SWE-bench: no tests run), or the
+// apply chain could not run (an infra failure); the sandbox is then destroyed.
+bool apply_prediction(sandbox::Sandbox& box, EvalResult& r, RunLog& log, double apply_timeout_s) {
+  auto t = Clock::now();
+  if (auto err = box.write_file("/tmp/patch.diff", r.patch)) {
+    infra(r, log, "could not write /tmp/patch.diff in the sandbox: " + err->message);
+    box.destroy();
+    return false;
+  }
+  sandbox::ExecRequest apply;
+  apply.argv = {"/bin/bash", "-s"};
+  apply.stdin_data = apply_patch_script("/tmp/patch.diff", "/testbed");
+  apply.cwd = "/testbed";
+  apply.timeout_s = apply_timeout_s;
+  apply.merge_stderr = true;
+  sandbox::ExecResult ran = box.exec(apply);
+  r.timing.apply_s = seconds_since(t);
+  const std::string& apply_output = ran.out;
+  log(apply_output);
+  if (ran.reason == sandbox::StopReason::timeout || ran.reason == sandbox::StopReason::error) {
+    r.test_output += apply_output;
+    infra(r, log, "the patch apply chain did not finish: " + ran.detail);
+    box.destroy();
+    return false;
+  }
+  ApplyResult applied = parse_apply_script_output(apply_output);
+  if (!applied.applied && !applied.already_applied) {
+    // As SWE-bench: no tests run; the apply chain's output is all there is to see.
+    r.test_output += apply_output;
+    r.patch_applied = false;
+    log(">>>>> Patch Apply Failed");
+    if (r.test_output.find(">>>>> Patch Apply Failed") == std::string::npos) r.test_output += ">>>>> Patch Apply Failed\n";
+    t = Clock::now();
+    box.destroy();
+    r.timing.sandbox_s += seconds_since(t);
+    return false;
+  }
+  if (applied.already_applied && applied.strategy.empty()) applied.strategy = "already applied";
+  r.patch_applied = true;
+  r.apply_strategy = applied.strategy;
+  log(std::string(applied.already_applied ? ">>>>> Patch Already Applied" : ">>>>> Applied Patch") + " (" + applied.strategy + ")");
+  return true;
+}
+
+// Runs the eval script (`request`; the time limit is set here); its output, with SWE-bench's
+// timeout line, goes to r.test_output. False when it could not run at all: an infra failure, the
+// sandbox destroyed.
+bool run_eval_script(sandbox::Sandbox& box, sandbox::ExecRequest request, EvalResult& r, RunLog& log,
+                     const EvalOptions& options, sandbox::ExecResult& run) {
+  auto t = Clock::now();
+  request.timeout_s = options.timeout_s;
+  request.merge_stderr = true;
+  run = box.exec(request);
+  r.timing.script_s = seconds_since(t);
+  std::string output = run.out;
+  if (run.reason == sandbox::StopReason::timeout) {
+    r.timed_out = true;
+    output += "\n\nTimeout error: " + format_seconds(options.timeout_s) + " seconds exceeded.";
+    log("eval script timed out after " + format_seconds(options.timeout_s) + " s");
+  } else if (run.reason != sandbox::StopReason::exited && run.reason != sandbox::StopReason::signaled) {
+    log(std::string("eval script stopped: ") + sandbox::to_string(run.reason) + " " + run.detail);
+  }
+  r.test_output += output;
+  if (run.reason == sandbox::StopReason::error) {
+    infra(r, log, "the eval script could not be run in the sandbox: " + run.detail);
+    box.destroy();
+    return false;
+  }
+  log("eval script exited with status " + std::to_string(run.status()) + " after " + format_seconds(run.wall_s) + " s");
+  return true;
+}
+
+// The grade's verdict in the result, as SWE-bench reports it.
+void record_grade(EvalResult& r, const Grade& grade, const EvalOptions& options, RunLog& log) {
+  r.gradeable = grade.gradeable;
+  r.ungradeable_reason = grade.ungradeable_reason;
+  if (r.timed_out && !r.gradeable)
+    r.ungradeable_reason = "Timeout error: " + format_seconds(options.timeout_s) + " seconds exceeded";
+  r.test_exit_code = grade.test_exit_code.value_or(-1);
+  r.tests_status = tests_status_json(grade.tests_status);
+  r.resolution = to_string(grade.resolution);
+  // SWE-bench: only a patch that exists and applied can resolve an instance.
+  r.resolved = r.patch_exists && r.patch_applied && grade.resolved;
+  log(std::string("graded: ") + (r.gradeable ? "" : "ungradeable (" + r.ungradeable_reason + "), ") + "resolution " +
+      (r.resolution.empty() ? "NO" : r.resolution) + ", resolved " + (r.resolved ? "true" : "false"));
+}
+
+GradingOptions grading_options(const Instance& instance, const EvalOptions& options) {
+  GradingOptions gopts;
+  gopts.eval_type = parse_eval_type(instance.eval_type);
+  gopts.v4_1_compat = options.v4_1_compat;
+  return gopts;
+}
+
+// The test output graded as SWE-bench grades it; nullopt (an infra failure in r) when it cannot be.
+std::optional<Grade> grade_output(const Instance& instance, const std::string& parser, const EvalOptions& options,
+                                  EvalResult& r, RunLog& log) {
+  try {
+    return grade_log(r.test_output, instance.FAIL_TO_PASS, instance.PASS_TO_PASS, parser, grading_options(instance, options));
+  } catch (const std::exception& e) {
+    infra(r, log, std::string("grading: ") + e.what());
+    return std::nullopt;
+  }
+}
+
+// SWE-bench's own evaluation (run_evaluation.py's run_instance) in the instance's image: a
+// container of it (network none; commands as root); the prediction written to /tmp/patch.diff and
+// applied in /testbed; the eval script, as it is (conda activation included), written to /eval.sh
+// and run with `/bin/bash /eval.sh`; its output graded with the instance's log parser. No base
+// tree and no host environment; no tree examination either (it compares with swebox's own base
+// tree), so no sealed grading.
+EvalResult evaluate_in_instance_image(const Instance& instance, const EvalOptions& options, EvalResult& r, RunLog& log) {
+  r.audit["mode"] = to_string(options.grading);
+  log(std::string("grading mode: ") + to_string(options.grading));
+  std::string image;
+  try {
+    image = instance_image(instance, options.image_template);
+  } catch (const std::exception& e) {
+    infra(r, log, e.what());
+    return finished(r, log);
+  }
+  if (image.empty()) {
+    infra(r, log, "no image to evaluate " + instance.instance_id + " in: its suite record has no `image` and no "
+                  "--image-template was given (SWE-bench's local names: --image-template "
+                  "'sweb.eval.x86_64.{instance_id_lower}:latest')");
+    return finished(r, log);
+  }
+  r.audit["image"] = image;
+  r.audit["eval_script"] = "as it is, in the instance image";
+  log("image: " + image + " (the eval script runs as SWE-bench runs it there: /testbed, conda activation, as root)");
+  if (options.grading == GradingMode::sealed) {
+    infra(r, log, "sealed grading is not available in an instance image (it adapts the eval script and judges the "
+                  "patched tree against swebox's own base tree); evaluate with --grading swebench");
+    return finished(r, log);
+  }
+  if (!options.environments) {
+    infra(r, log, "no environment table was given to the evaluation");
+    return finished(r, log);
+  }
+  TestSpec spec = make_image_test_spec(instance, options.environments->resolve(instance.repo, instance.version));
+  r.eval_script = spec.eval_script;
+  log("eval script: " + spec.origin + ", log parser " + spec.log_parser);
+  if (!is_known_parser(spec.log_parser)) {
+    infra(r, log, "unknown log parser '" + spec.log_parser + "' (the instance's log_parser field or " +
+                      options.environments->source() + ")");
+    return finished(r, log);
+  }
+
+  auto t = Clock::now();
+  boost::asio::io_context io;
+  std::unique_ptr<sandbox::Sandbox> box;
+  sandbox::Config config;
+  config.docker_image = image;
+  config.docker_image_workspace = true;
+  config.workspace_mount = "/testbed";
+  config.network = sandbox::Network::none;
+  config.limits = options.limits;
+  config.hostname = "swebox-eval";
+  try {
+    box = sandbox::make_sandbox(io, config, sandbox::Backend::docker);
+  } catch (const sandbox::SandboxImageMissing&) {
+    r.timing.sandbox_s = seconds_since(t);
+    infra(r, log, "the image " + image + " for " + instance.instance_id + " is not on this host; " +
+                      instance_image_hint(instance.instance_id));
+    return finished(r, log);
+  } catch (const std::exception& e) {
+    r.timing.sandbox_s = seconds_since(t);
+    infra(r, log, std::string("sandbox: ") + e.what());
+    return finished(r, log);
+  }
+  r.timing.sandbox_s = seconds_since(t);
+
+  try {
+    if (r.patch_exists) {
+      if (!apply_prediction(*box, r, log, options.apply_timeout_s)) return finished(r, log);
+    } else {
+      log(r.patch_is_none ? "no patch (null): the tests run on the image's tree" : "empty patch: the tests run on the image's tree");
+    }
+    if (auto err = box->write_file("/eval.sh", spec.eval_script)) {
+      infra(r, log, "could not write /eval.sh in the container: " + err->message);
+      box->destroy();
+      return finished(r, log);
+    }
+    sandbox::ExecRequest req;
+    req.argv = {"/bin/bash", "/eval.sh"};
+    req.cwd = "/testbed";
+    sandbox::ExecResult run;
+    if (!run_eval_script(*box, req, r, log, options, run)) return finished(r, log);
+    t = Clock::now();
+    box->destroy();
+    r.timing.sandbox_s += seconds_since(t);
+  } catch (const std::exception& e) {
+    infra(r, log, std::string("sandbox: ") + e.what());
+    return finished(r, log);
+  }
+
+  std::optional<Grade> grade = grade_output(instance, spec.log_parser, options, r, log);
+  if (!grade) return finished(r, log);
+  record_grade(r, *grade, options, log);
+  r.audit["flagged"] = false;
+  return finished(r, log);
+}
+
 }  // namespace
 
 const char* to_string(GradingMode mode) { return mode == GradingMode::sealed ? "sealed" : "swebench"; }
@@ -106,19 +326,8 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
   RunLog log{t_start, &r.log};
   log("evaluating " + instance.instance_id + " (" + instance.repo + " " + instance.version + ", base " +
       instance.base_commit + ") for model " + r.model);
-  auto finish = [&]() -> EvalResult {
-    r.timing.total_s = seconds_since(t_start);
-    char b[256];
-    std::snprintf(b, sizeof b, "done in %.3fs (workspace %.3fs, sandbox %.3fs, apply %.3fs, eval script %.3fs, tests %.3fs)",
-                  r.timing.total_s, r.timing.workspace_s, r.timing.sandbox_s, r.timing.apply_s, r.timing.script_s,
-                  r.timing.test_s);
-    log(b);
-    std::snprintf(b, sizeof b, "timing: total=%.6f workspace=%.6f sandbox=%.6f apply=%.6f script=%.6f test=%.6f harness=%.6f",
-                  r.timing.total_s, r.timing.workspace_s, r.timing.sandbox_s, r.timing.apply_s, r.timing.script_s,
-                  r.timing.test_s, r.timing.harness_s());
-    log(b);
-    return r;
-  };
+  if (options.instance_images) return evaluate_in_instance_image(instance, options, r, log);
+  auto finish = [&]() -> EvalResult { return finished(r, log); };
 
   // What to run.
   if (!options.environments) {
@@ -200,47 +409,7 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
     }
     // The prediction, applied as SWE-bench applies it.
     if (r.patch_exists) {
-      t = Clock::now();
-      ApplyResult applied;
-      std::string apply_output;
-      if (auto err = box->write_file("/tmp/patch.diff", r.patch)) {
-        infra(r, log, "could not write /tmp/patch.diff in the sandbox: " + err->message);
-        box->destroy();
-        return finish();
-      }
-      sandbox::ExecRequest apply;
-      apply.argv = {"/bin/bash", "-s"};
-      apply.stdin_data = apply_patch_script("/tmp/patch.diff", "/testbed");
-      apply.cwd = "/testbed";
-      apply.timeout_s = options.apply_timeout_s;
-      apply.merge_stderr = true;
-      sandbox::ExecResult ran = box->exec(apply);
-      r.timing.apply_s = seconds_since(t);
-      apply_output = ran.out;
-      log(apply_output);
-      if (ran.reason == sandbox::StopReason::timeout || ran.reason == sandbox::StopReason::error) {
-        r.test_output += apply_output;
-        infra(r, log, "the patch apply chain did not finish: " + ran.detail);
-        box->destroy();
-        return finish();
-      }
-      applied = parse_apply_script_output(apply_output);
-      if (!applied.applied && !applied.already_applied) {
-        // As SWE-bench: no tests run; the apply chain's output is all there is to see.
-        r.test_output += apply_output;
-        r.patch_applied = false;
-        log(">>>>> Patch Apply Failed");
-        if (r.test_output.find(">>>>> Patch Apply Failed") == std::string::npos)
-          r.test_output += ">>>>> Patch Apply Failed\n";
-        t = Clock::now();
-        box->destroy();
-        r.timing.sandbox_s += seconds_since(t);
-        return finish();
-      }
-      if (applied.already_applied && applied.strategy.empty()) applied.strategy = "already applied";
-      r.patch_applied = true;
-      r.apply_strategy = applied.strategy;
-      log(std::string(applied.already_applied ? ">>>>> Patch Already Applied" : ">>>>> Applied Patch") + " (" + applied.strategy + ")");
+      if (!apply_prediction(*box, r, log, options.apply_timeout_s)) return finish();
 
       // What the patch did to the tree; test infrastructure flagged (swebench) or put back (sealed).
       auto t_seal = Clock::now();
@@ -273,7 +442,6 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
     }
 
     // The eval script, from a file as SWE-bench runs /eval.sh, with the time limit.
-    t = Clock::now();
     if (auto err = box->write_file("/tmp/eval.sh", spec.eval_script)) {
       infra(r, log, "could not write /tmp/eval.sh in the sandbox: " + err->message);
       box->destroy();
@@ -294,28 +462,11 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
     if (sealed) req.argv = {"/bin/bash", "-c", "eval \"$(cat /tmp/eval.sh)\""};
     else req.argv = {"/bin/bash", "/tmp/eval.sh"};
     req.cwd = "/testbed";
-    req.timeout_s = options.timeout_s;
-    req.merge_stderr = true;
-    sandbox::ExecResult run = box->exec(req);
-    r.timing.script_s = seconds_since(t);
-    std::string output = run.out;
-    if (run.reason == sandbox::StopReason::timeout) {
-      r.timed_out = true;
-      output += "\n\nTimeout error: " + format_seconds(options.timeout_s) + " seconds exceeded.";
-      log("eval script timed out after " + format_seconds(options.timeout_s) + " s");
-    } else if (run.reason != sandbox::StopReason::exited && run.reason != sandbox::StopReason::signaled) {
-      log(std::string("eval script stopped: ") + sandbox::to_string(run.reason) + " " + run.detail);
-    }
-    if (run.reason == sandbox::StopReason::error) {
-      r.test_output += output;
-      infra(r, log, "the eval script could not be run in the sandbox: " + run.detail);
-      box->destroy();
-      return finish();
-    }
-    log("eval script exited with status " + std::to_string(run.status()) + " after " + format_seconds(run.wall_s) + " s");
-    r.test_output += output;
+    sandbox::ExecResult run;
+    if (!run_eval_script(*box, req, r, log, options, run)) return finish();
+    // Nothing was in the test output before the script (a failed apply ended the evaluation).
     if (sealed && run.reason == sandbox::StopReason::exited && run.exit_code == kSealedSetupFailedStatus &&
-        output.find(kSealedSetupFailed) != std::string::npos) {
+        r.test_output.find(kSealedSetupFailed) != std::string::npos) {
       r.audit["test_patch_applied"] = false;
       infra(r, log, "the test patch (or the reset of the test files before it) did not apply to the sealed tree");
       box->destroy();
@@ -347,16 +498,9 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
   }
 
   // Grade the log as SWE-bench does.
-  Grade grade;
-  try {
-    GradingOptions gopts;
-    gopts.eval_type = parse_eval_type(instance.eval_type);
-    gopts.v4_1_compat = options.v4_1_compat;
-    grade = grade_log(r.test_output, instance.FAIL_TO_PASS, instance.PASS_TO_PASS, spec.log_parser, gopts);
-  } catch (const std::exception& e) {
-    infra(r, log, std::string("grading: ") + e.what());
-    return finish();
-  }
+  std::optional<Grade> stdout_grade = grade_output(instance, spec.log_parser, options, r, log);
+  if (!stdout_grade) return finish();
+  Grade& grade = *stdout_grade;
   // The JUnit report: compared with stdout in both modes; in sealed mode, the outcomes come from it.
   nlohmann::json junit_audit = {{"asked", spec.junit}};
   if (!spec.junit) junit_audit["why_not"] = spec.junit_why_not.empty() ? "the log parser " + spec.log_parser + " does not read pytest" : spec.junit_why_not;
@@ -367,9 +511,7 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
     junit_audit["cases"] = report.size();
     std::vector<std::string> listed = instance.FAIL_TO_PASS;
     listed.insert(listed.end(), instance.PASS_TO_PASS.begin(), instance.PASS_TO_PASS.end());
-    GradingOptions gopts;
-    gopts.eval_type = parse_eval_type(instance.eval_type);
-    gopts.v4_1_compat = options.v4_1_compat;
+    GradingOptions gopts = grading_options(instance, options);
     Grade g;
     g.status_map = junit_status_of(report, listed);
     // Sealed: the status the script recorded, not stdout's line (the code under test can print one first).
@@ -426,17 +568,7 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
       grade.resolved = false;
     }
   }
-  r.gradeable = grade.gradeable;
-  r.ungradeable_reason = grade.ungradeable_reason;
-  if (r.timed_out && !r.gradeable)
-    r.ungradeable_reason = "Timeout error: " + format_seconds(options.timeout_s) + " seconds exceeded";
-  r.test_exit_code = grade.test_exit_code.value_or(-1);
-  r.tests_status = tests_status_json(grade.tests_status);
-  r.resolution = to_string(grade.resolution);
-  // SWE-bench: only a patch that exists and applied can resolve an instance.
-  r.resolved = r.patch_exists && r.patch_applied && grade.resolved;
-  log(std::string("graded: ") + (r.gradeable ? "" : "ungradeable (" + r.ungradeable_reason + "), ") + "resolution " +
-      (r.resolution.empty() ? "NO" : r.resolution) + ", resolved " + (r.resolved ? "true" : "false"));
+  record_grade(r, grade, options, log);
   auto nonempty = [&](const char* key) { return r.audit.contains(key) && !r.audit[key].empty(); };
   r.audit["flagged"] = nonempty("stripped") || nonempty("would_strip") || nonempty("disagreements") ||
                        r.audit.value("git_dir_changed", false);

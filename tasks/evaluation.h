@@ -1,6 +1,8 @@
 // One SWE-bench evaluation (docs/formats.md §4.2): a fresh sandbox over the cached base tree, network none;
 // the prediction applied with the SWE-bench apply chain; the eval script run with a time limit; the
-// log graded. Everything report.json and run_instance.log need comes back in EvalResult.
+// log graded. Or, with EvalOptions::instance_images, all of it in a container of the instance's own
+// SWE-bench image, its eval script as it is. Everything report.json and run_instance.log need comes
+// back in EvalResult.
 #pragma once
 
 #include <optional>
@@ -55,6 +57,11 @@ struct EvalOptions {
   sandbox::Limits limits = evaluation_limits();
   sandbox::Backend backend = sandbox::Backend::native;
   GradingMode grading = GradingMode::swebench;
+  // Evaluate in each instance's own image, as SWE-bench does (`swebox eval --backend docker`): the
+  // image is instance_image(instance, image_template) (tasks/instance_image.h); no base tree, no
+  // host environment; swebench grading only. An instance without an image is an infra failure.
+  bool instance_images = false;
+  std::string image_template;
 };
 
 // Where the time went, in seconds.

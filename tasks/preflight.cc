@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "sandbox/docker_backend.h"
+#include "tasks/instance_image.h"
 #include "tasks/repository.h"
 
 namespace swebox::tasks {
@@ -23,9 +25,47 @@ std::string some_ids(const std::vector<std::string>& ids) {
 
 std::string instances_word(size_t n) { return std::to_string(n) + (n == 1 ? " instance" : " instances"); }
 
+// Evaluations in instance images: each image present (nothing is pulled), nothing else.
+std::vector<std::string> preflight_images(const std::vector<Instance>& instances, const PreflightOptions& o) {
+  std::vector<std::string> problems;
+  std::vector<std::string> no_image;
+  std::map<std::string, std::vector<std::string>> by_image;  // image -> instances
+  for (const Instance& inst : instances) {
+    try {
+      std::string image = instance_image(inst, o.image_template);
+      if (image.empty()) no_image.push_back(inst.instance_id);
+      else by_image[image].push_back(inst.instance_id);
+    } catch (const std::exception& e) {
+      problems.push_back(std::string(e.what()) + " [" + inst.instance_id + "]");
+    }
+  }
+  if (!no_image.empty())
+    problems.push_back("no image to evaluate in: the suite records have no `image` and no --image-template was given "
+                       "(SWE-bench's local names: --image-template 'sweb.eval.x86_64.{instance_id_lower}:latest') [" +
+                       instances_word(no_image.size()) + ": " + some_ids(no_image) + "]");
+  if (by_image.empty()) return problems;
+  if (!sandbox::docker_available()) {
+    problems.push_back("no Docker daemon answers at /var/run/docker.sock, so no instance image can be used "
+                       "(start one with scripts/start-dockerd.sh, as root)");
+    return problems;
+  }
+  std::vector<std::string> missing, ids;
+  for (const auto& [image, list] : by_image)
+    if (!sandbox::docker_image_present(image)) {
+      missing.push_back(image);
+      ids.insert(ids.end(), list.begin(), list.end());
+    }
+  if (!missing.empty())
+    problems.push_back(std::to_string(missing.size()) + (missing.size() == 1 ? " image is" : " images are") +
+                       " not on this host: " + some_ids(missing) + "; " + instance_image_hint(ids.front()) + " [" +
+                       instances_word(ids.size()) + ": " + some_ids(ids) + "]");
+  return problems;
+}
+
 }  // namespace
 
 std::vector<std::string> preflight_tasks(const std::vector<Instance>& instances, const PreflightOptions& o) {
+  if (o.instance_images) return preflight_images(instances, o);
   std::vector<std::string> problems;
   // Repositories and commits. A base commit whose tree is already cached needs no repository.
   std::map<std::string, std::vector<const Instance*>> by_repo;

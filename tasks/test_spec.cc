@@ -110,12 +110,16 @@ std::string swebench_eval_script(const Instance& instance, const Environment& en
   std::vector<std::string> lines = {
       "#!/bin/bash",
       "set -uxo pipefail",
+      "source /opt/miniconda3/bin/activate",
+      "conda activate testbed",
       "cd /testbed",
       "git config --global --add safe.directory /testbed",
       "cd /testbed",
       "git status",
       "git show",
       "git -c core.fileMode=false diff " + base,
+      "source /opt/miniconda3/bin/activate",
+      "conda activate testbed",
       "python -m pip install -e .",
   };
   if (!reset.empty()) lines.push_back(reset);
@@ -251,21 +255,39 @@ std::string adapt_eval_script(const std::string& script, const Environment& env,
   return join(out, "\n") + "\n";
 }
 
-TestSpec make_test_spec(const Instance& instance, const Environment& env, const EvalScriptOptions& options) {
+namespace {
+
+// The instance's parser, else SWE-bench's for the repository when the table does not know it, else the table's.
+std::string log_parser_for(const Instance& instance, const Environment& env) {
+  std::string parser = instance.log_parser;
+  if (parser.empty() && !env.known) parser = parser_for_repo(instance.repo);
+  if (parser.empty()) parser = env.log_parser;
+  return parser;
+}
+
+}  // namespace
+
+TestSpec make_image_test_spec(const Instance& instance, const Environment& env) {
   TestSpec spec;
   spec.instance_id = instance.instance_id;
   spec.env = env;
-  spec.log_parser = instance.log_parser;
-  if (spec.log_parser.empty() && !env.known) spec.log_parser = parser_for_repo(instance.repo);
-  if (spec.log_parser.empty()) spec.log_parser = env.log_parser;
+  spec.log_parser = log_parser_for(instance, env);
   if (!instance.eval_script.empty()) {
-    spec.origin = "instance eval_script";
-    spec.eval_script = adapt_eval_script(instance.eval_script, env, &spec.dropped_lines, options, &spec);
+    spec.origin = "instance eval_script, unmodified";
+    spec.eval_script = instance.eval_script;
   } else {
-    spec.origin = "built from the environment table";
+    spec.origin = "SWE-bench's script built from the environment table's test command, unmodified";
     spec.test_directives = test_directives(instance.test_patch, env);
-    spec.eval_script = adapt_eval_script(swebench_eval_script(instance, env), env, &spec.dropped_lines, options, &spec);
+    spec.eval_script = swebench_eval_script(instance, env);
   }
+  return spec;
+}
+
+TestSpec make_test_spec(const Instance& instance, const Environment& env, const EvalScriptOptions& options) {
+  // SWE-bench's script, then made to run on this host.
+  TestSpec spec = make_image_test_spec(instance, env);
+  spec.origin = instance.eval_script.empty() ? "built from the environment table" : "instance eval_script";
+  spec.eval_script = adapt_eval_script(spec.eval_script, env, &spec.dropped_lines, options, &spec);
   return spec;
 }
 

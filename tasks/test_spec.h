@@ -48,6 +48,10 @@ struct TestSpec {
 };
 
 TestSpec make_test_spec(const Instance& instance, const Environment& env, const EvalScriptOptions& options = {});
+// For an evaluation in the instance's own image (SWE-bench's per-instance images, where conda and
+// the installed repository are): the instance's eval_script as it is, else SWE-bench's script
+// built from the table's test command (swebench_eval_script), as it is; the log parser as above.
+TestSpec make_image_test_spec(const Instance& instance, const Environment& env);
 
 // The files test_patch changes that exist at the base commit (`--- a/PATH`), reset before and after.
 std::vector<std::string> modified_test_files(const std::string& test_patch);

@@ -177,7 +177,10 @@ TEST_CASE("an instance without eval_script gets SWE-bench's script from the tabl
         std::string::npos);
   CHECK(spec.eval_script.find("<<'EOF_114329324912'\n" + std::string(kTestPatch) + "\nEOF_114329324912\n") !=
         std::string::npos);
-  CHECK(spec.dropped_lines == std::vector<std::string>{"python -m pip install -e ."});
+  // SWE-bench's activation (twice, as SWE-bench writes it) and install step, replaced for this host.
+  CHECK(spec.dropped_lines == std::vector<std::string>{"source /opt/miniconda3/bin/activate", "conda activate testbed",
+                                                       "source /opt/miniconda3/bin/activate", "conda activate testbed",
+                                                       "python -m pip install -e ."});
 }
 
 TEST_CASE("the adapted script reports the test command's exit code and time, untraced") {
