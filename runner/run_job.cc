@@ -28,12 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string default_cache_dir() {
-  if (const char* c = std::getenv("SWEBOX_CACHE"); c && *c) return c;
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/swebox/trees";
-  return "/tmp/swebox-cache/trees";
-}
-
 std::string duration_text(double s) {
   char buf[32];
   if (s < 90) std::snprintf(buf, sizeof buf, "%.0fs", s);
@@ -137,7 +131,7 @@ int run_job(const RunOptions& o) {
     std::fprintf(stderr, "swebox run: %s\n", e.what());
     return 1;
   }
-  tasks::WorkspaceCache cache(o.repos_dir, o.cache_dir.empty() ? default_cache_dir() : o.cache_dir);
+  tasks::WorkspaceCache cache(o.repos_dir, o.cache_dir.empty() ? tasks::default_workspace_cache_dir() : o.cache_dir);
 
   std::deque<Work> queue;
   for (const tasks::Instance& inst : instances)
