@@ -13,7 +13,7 @@ namespace swebox::runner {
 
 struct RunOptions {
   std::string suite;
-  std::string policy = "oracle";
+  std::string policy = "oracle";         // `swebox run` requires --policy; this default serves library callers
   std::string repos_dir;
   std::string out_dir;
   std::string cache_dir;                 // default: OUT/../.swebox-cache? no: $SWEBOX_CACHE or ~/.cache/swebox/trees
@@ -23,6 +23,8 @@ struct RunOptions {
   int jobs = 1;
   int samples = 1;
   bool resume = false;
+  bool force = false;                    // --force: resume even when the run's identity differs; overwrite outputs
+  bool retry_errors = true;              // on --resume, rerun infra-error episodes (--no-retry-errors keeps them)
   std::string run_id = "swebox";
   EpisodeConfig episode;
   PolicyOptions policy_options;
