@@ -55,7 +55,4 @@ nlohmann::json run_summary(const RunSummaryInput& input);
 // Writes it to OUT/<model dir>.<run_id>.json and returns that path.
 std::string write_run_summary(const RunSummaryInput& input, const nlohmann::json& summary);
 
-// Writes `text` to `path` through a temporary file and a rename.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace swebox::tasks

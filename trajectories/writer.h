@@ -58,4 +58,10 @@ std::vector<Episode> read_trajectories(const std::string& path);
 // episode_key(instance, sample) of every record in a trajectories file: what --resume skips.
 std::set<std::string> done_keys(const std::string& path);
 
+// Writes `content` to a temporary file beside `path` (named with this process's id), syncs it to
+// disk and renames it into place: readers, and the file after a crash, hold the old or the new
+// content whole. The one way swebox writes a whole file (exports, reports, summaries). Throws
+// std::runtime_error naming the file on any failure.
+void write_file_atomically(const std::string& path, const std::string& content);
+
 }  // namespace swebox::traj
