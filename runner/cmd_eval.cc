@@ -264,7 +264,7 @@ int cmd_eval(int argc, char** argv) {
                 counts(st["PASS_TO_PASS"]).c_str(), note.c_str());
   }
   for (const auto& [model, preds] : per_model) {
-    RunSummaryInput in;
+    SwebenchRunReportInput in;
     in.run_id = a.run_id;
     in.model = model;
     in.dataset_ids = ids;
@@ -272,10 +272,10 @@ int cmd_eval(int argc, char** argv) {
     in.out_dir = a.out;
     in.errors = errors;
     in.grading = to_string(grading);
-    nlohmann::json summary = run_summary(in);
+    nlohmann::json summary = swebench_run_report(in);
     if (!suite.errors.empty()) summary["suite_errors"] = suite.errors;
     if (!prediction_errors.empty()) summary["prediction_errors"] = prediction_errors;
-    std::string path = write_run_summary(in, summary);
+    std::string path = write_swebench_run_report(in, summary);
     std::printf("\n%s, run %s, %s grading: %d instances, %d submitted, %d completed, %d resolved, %d unresolved, %d empty patch, "
                 "%d infra failure, %d ambiguous, %d error, %d flagged%s\nsummary: %s\n",
                 model.c_str(), a.run_id.c_str(), to_string(grading), summary["total_instances"].get<int>(),

@@ -190,15 +190,15 @@ int run_job(const RunOptions& o) {
     summary["episodes_this_invocation"] = to_run;
     // SWE-bench's run report over sample 0 (its reports are per instance).
     if (o.episode.evaluate) {
-      tasks::RunSummaryInput in;
+      tasks::SwebenchRunReportInput in;
       in.run_id = o.run_id;
       in.model = policy->model_name();
       in.out_dir = o.out_dir + "/logs/run_evaluation";
       for (const tasks::Instance& inst : instances) in.dataset_ids.push_back(inst.instance_id);
       for (const traj::Episode& e : episodes)
         if (e.sample == 0) in.predictions[e.instance_id] = e.terminal.judged_patch();
-      nlohmann::json swebench = tasks::run_summary(in);
-      summary["swebench_report"] = tasks::write_run_summary(in, swebench);
+      nlohmann::json swebench = tasks::swebench_run_report(in);
+      summary["swebench_report"] = tasks::write_swebench_run_report(in, swebench);
     }
     // Invalid UTF-8 (from a suite or a workspace) is replaced, not thrown on: the summary is always written.
     traj::write_file_atomically(o.out_dir + "/summary.json",

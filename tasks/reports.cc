@@ -80,7 +80,7 @@ std::optional<nlohmann::json> read_instance_report(const std::string& dir, const
   }
 }
 
-nlohmann::json run_summary(const RunSummaryInput& in) {
+nlohmann::json swebench_run_report(const SwebenchRunReportInput& in) {
   std::set<std::string> completed, incomplete, empty_patch, submitted, resolved, unresolved, infra,
       ambiguous, error, flagged;
   nlohmann::json reasons = nlohmann::json::object();
@@ -151,7 +151,7 @@ nlohmann::json run_summary(const RunSummaryInput& in) {
   };
 }
 
-std::string write_run_summary(const RunSummaryInput& in, const nlohmann::json& summary) {
+std::string write_swebench_run_report(const SwebenchRunReportInput& in, const nlohmann::json& summary) {
   fs::create_directories(in.out_dir);
   std::string path = (fs::path(in.out_dir) / (model_dir_name(in.model) + "." + in.run_id + ".json")).string();
   traj::write_file_atomically(path, summary.dump(4, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
