@@ -14,6 +14,7 @@
 
 #include "runner/command_line.h"
 #include "tasks/grading.h"
+#include "tasks/instance_records.h"
 #include "tasks/log_parsers.h"
 #include "tasks/similarity_reward.h"
 #include "tasks/suite.h"
@@ -31,40 +32,13 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// Records of a JSONL file, a JSON list, or a JSON object keyed by instance id; bad lines are
-// reported as "FILE:LINE: ..." and skipped.
+// The records of a predictions or contexts file (tasks/instance_records.h); bad ones are reported
+// in `errors` as "FILE:LINE: ..." and skipped.
 std::vector<json> read_records(const std::string& path, std::vector<std::string>& errors) {
-  std::string text = read_file(path);
   std::vector<json> out;
-  size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && (text[first] == '[' || text[first] == '{')) {
-    try {
-      json all = json::parse(text);
-      if (all.is_array()) {
-        for (auto& r : all) out.push_back(r);
-        return out;
-      }
-      if (all.is_object() && !all.contains("instance_id")) {
-        for (auto& [id, r] : all.items()) {
-          json rec = r;
-          if (rec.is_object() && !rec.contains("instance_id")) rec["instance_id"] = id;
-          out.push_back(rec);
-        }
-        return out;
-      }
-    } catch (const json::exception&) {
-      // Not one JSON document: read it as JSONL below.
-    }
-  }
-  std::stringstream ss(text);
-  std::string line;
-  for (size_t n = 1; std::getline(ss, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      out.push_back(json::parse(line));
-    } catch (const json::exception& e) {
-      errors.push_back(path + ":" + std::to_string(n) + ": not JSON (" + e.what() + ")");
-    }
+  for (InstanceRecord& r : read_instance_records(path)) {
+    if (r.error.empty()) out.push_back(std::move(r.value));
+    else errors.push_back(r.where + ": " + r.error);
   }
   return out;
 }
