@@ -233,11 +233,14 @@ int cmd_sandbox(int argc, char** argv) {
   exec->add_option("--env", a.env, "add NAME=VALUE to the command's environment (repeatable)")
       ->type_name("NAME=VALUE")
       ->check(env_assignment())
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   exec->add_flag("--json", a.json,
                  "print one JSON object instead of the command's output: exit_code, signal, status, stdout, stderr, "
                  "stdout_truncated, stderr_truncated, encoding (utf-8 | utf-8-replaced), wall_s, reason, detail, upper_dir");
-  exec->add_option("command", a.cmd, "the command and its arguments, after --")->required();
+  exec->add_option("command", a.cmd, "the command and its arguments, after --")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   if (auto status = parse_command_line(app, argc, argv)) return *status;
   return exec_command(a);
 }

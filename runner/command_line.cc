@@ -16,6 +16,9 @@ void describe_command(CLI::App& app, const std::string& description, std::initia
   for (const char* e : examples) footer += std::string("\n  ") + e;
   app.footer(footer);
   app.get_formatter()->column_width(34);
+  // A flag given twice: the last one counts, as before CLI11 (scripts append overrides, e.g.
+  // scripts/demo.sh ... --policy openai:...). Repeatable flags (--env) take all theirs.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
 namespace {

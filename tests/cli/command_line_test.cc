@@ -100,6 +100,14 @@ TEST_CASE("numeric flags are checked, and the message names the flag and the val
   }
 }
 
+TEST_CASE("a flag given twice counts once (the last) and a repeatable flag keeps every value") {
+  // As before CLI11: scripts append overrides (scripts/demo.sh ... --policy openai:...).
+  Ran r = run(kSwebox + " sandbox exec --timeout 60 --timeout 1 --env A=1 --env B=2 -- sh -c 'echo $A$B; sleep 10'");
+  INFO(r.output);
+  CHECK(r.status == 137);  // killed at the second --timeout
+  CHECK(contains(r.output, "12\n"));
+}
+
 TEST_CASE("swebox run without --policy is a usage error, not an oracle run") {
   Scratch s;
   Ran r = run(kSwebox + " run --suite s.jsonl --repos " + s.dir.string() + " --out " + (s.dir / "out").string());
