@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "swebox: a command is required: %s\n(see 'swebox --help')\n", names.c_str());
     return 2;
   }
+  if (rest[0] == "help") {  // `swebox help`, as before CLI11
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  }
   const int at = argc - static_cast<int>(rest.size());
   for (const Command& c : kCommands) {
     if (rest[0] != c.name) continue;

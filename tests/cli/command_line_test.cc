@@ -51,6 +51,7 @@ TEST_CASE("swebox --help and every command's --help exit 0 and show examples") {
   INFO(top.output);
   CHECK(top.status == 0);
   CHECK(contains(top.output, "Examples:"));
+  CHECK(run(kSwebox + " help").output == top.output);
   for (const char* command : kCommands) {
     CAPTURE(command);
     CHECK(contains(top.output, command));  // the top-level help lists it
