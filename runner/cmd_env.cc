@@ -10,58 +10,30 @@
 #include <string>
 #include <vector>
 
+#include "runner/command_line.h"
 #include "tasks/environment.h"
 #include "tasks/suite.h"
 
-namespace {
-
-int usage(FILE* to) {
-  std::fprintf(to,
-               "usage: swebox env setup --suite FILE [--dry-run] [--table FILE]\n"
-               "       swebox env check --suite FILE [--table FILE]\n\n"
-               "setup   installs with apt-get the Debian packages the suite's repositories need\n"
-               "        (only those missing); --dry-run prints what it would run\n"
-               "check   lists what is missing, exit 1 when something is\n"
-               "--table the environment table (default: %s)\n",
-               swebox::tasks::EnvironmentTable::default_path().c_str());
-  return to == stdout ? 0 : 2;
-}
-
-}  // namespace
-
 int cmd_env(int argc, char** argv) {
   using namespace swebox::tasks;
-  if (argc < 2) return usage(stderr);
-  std::string action = argv[1];
-  if (action == "-h" || action == "--help") return usage(stdout);
-  if (action != "setup" && action != "check") {
-    std::fprintf(stderr, "swebox env: unknown action '%s'\n", action.c_str());
-    return usage(stderr);
-  }
+  using namespace swebox::runner;
   std::string suite_path, table_path = EnvironmentTable::default_path();
   bool dry_run = false;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "swebox env: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--suite") suite_path = value();
-    else if (a == "--table") table_path = value();
-    else if (a == "--dry-run") dry_run = true;
-    else if (a == "-h" || a == "--help") return usage(stdout);
-    else {
-      std::fprintf(stderr, "swebox env: unknown option '%s'\n", a.c_str());
-      return usage(stderr);
-    }
+  CLI::App app{"", "swebox env"};
+  describe_command(app, "What a suite's tests need from Debian (the environment table), and installing it.",
+                   {"swebox env check --suite suite.jsonl", "swebox env setup --suite suite.jsonl --dry-run",
+                    "swebox env setup --suite suite.jsonl"});
+  app.require_subcommand(1);
+  CLI::App* check = app.add_subcommand("check", "list what is missing; exit 1 when something is");
+  CLI::App* setup = app.add_subcommand("setup", "install with apt-get the Debian packages the suite's repositories need (only those missing)");
+  for (CLI::App* sub : {check, setup}) {
+    sub->add_option("--suite", suite_path, "instances (JSONL or JSON)")->type_name("FILE")->required();
+    sub->add_option("--environments", table_path, "environment table")->type_name("FILE")->capture_default_str();
+    add_deprecated_option(*sub, "--table", "--environments", &table_path);
   }
-  if (suite_path.empty()) {
-    std::fprintf(stderr, "swebox env: --suite FILE is required\n");
-    return usage(stderr);
-  }
+  setup->add_flag("--dry-run", dry_run, "print what it would run");
+  if (auto status = parse_command_line(app, argc, argv)) return *status;
+  const std::string action = check->parsed() ? "check" : "setup";
 
   EnvironmentTable table;
   try {

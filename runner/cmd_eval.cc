@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runner/command_line.h"
 #include "sandbox/sandbox.h"
 #include "tasks/environment.h"
 #include "tasks/evaluation.h"
@@ -28,60 +29,16 @@ using namespace swebox::tasks;
 
 namespace {
 
-int usage(FILE* to) {
-  std::fprintf(to,
-               "usage: swebox eval --suite FILE --predictions FILE|gold|empty --repos DIR --out DIR\n"
-               "                   [-j N] [--instances IDS] [--run-id ID] [--timeout S] [--cache DIR]\n"
-               "                   [--force] [--table FILE] [--v41] [--grading swebench|sealed]\n"
-               "                   [--backend native|docker] [--image-template TEMPLATE]\n\n"
-               "Evaluates predictions as SWE-bench does: each instance in a fresh sandbox (no network) over\n"
-               "its base commit, the patch applied, the eval script run, the log graded.\n\n"
-               "  --suite FILE        instances (JSONL or JSON)\n"
-               "  --predictions P     SWE-bench predictions (JSONL or JSON: instance_id, model_name_or_path,\n"
-               "                      model_patch), or 'gold' (each instance's own patch), or 'empty' (no change)\n"
-               "  --repos DIR         git repositories as DIR/<owner>__<name>\n"
-               "  --out DIR           reports: DIR/<run_id>/<model>/<instance>/report.json ...,\n"
-               "                      and the summary DIR/<model>.<run_id>.json\n"
-               "  -j N                evaluations at once (default 1)\n"
-               "  --instances IDS     only these ids (comma/space separated, or @FILE)\n"
-               "  --run-id ID         default: the predictions' name (gold, empty, or the file's stem)\n"
-               "  --timeout S         eval script time limit in seconds (default 1800)\n"
-               "  --cache DIR         base tree cache (default $SWEBOX_CACHE or ~/.cache/swebox/trees)\n"
-               "  --force, --rerun    evaluate again instances that already have a report in this run\n"
-               "  --table FILE        environment table (default %s)\n"
-               "  --v41               grade with SWE-bench v4.1's rules (SKIPPED neither passes nor fails)\n"
-               "  --grading MODE      swebench (default): SWE-bench's verdicts exactly; what sealed grading would\n"
-               "                      strip is only flagged in each report's audit. sealed: test infrastructure\n"
-               "                      the patch changes (conftest.py, pytest/tox config, test files, .pth,\n"
-               "                      sitecustomize, shadowing modules, bytecode, .git) is put back as at base\n"
-               "                      and flagged, a test patch that does not apply is an infra failure, and\n"
-               "                      pytest outcomes come from a JUnit report rather than stdout\n"
-               "  --backend B         native (default): a sandbox over the base tree from --repos. docker: each\n"
-               "                      instance in a container of its own SWE-bench image (the record's `image`, or\n"
-               "                      --image-template), its eval script as it is; no --repos; swebench grading only\n"
-               "  --image-template T  the image per instance, e.g. 'sweb.eval.x86_64.{instance_id_lower}:latest' or\n"
-               "                      'swebench/sweb.eval.x86_64.{instance_id_1776}:latest'; placeholders {instance_id},\n"
-               "                      {instance_id_lower}, {instance_id_1776} (\"__\" as \"_1776_\"), {arch}; over `image`\n",
-               EnvironmentTable::default_path().c_str());
-  return to == stdout ? 0 : 2;
-}
-
 struct Args {
   std::string suite, predictions, repos, out, instances, run_id, cache, table = EnvironmentTable::default_path();
   int jobs = 1;
   double timeout = 1800;
   bool force = false;
   bool v41 = false;
-  GradingMode grading = GradingMode::swebench;
-  swebox::sandbox::Backend backend = swebox::sandbox::Backend::native;
+  std::string grading = "swebench";
+  std::string backend = "native";
   std::string image_template;  // --image-template (tasks/instance_image.h)
 };
-
-std::string default_cache_dir() {
-  if (const char* c = std::getenv("SWEBOX_CACHE"); c && *c) return c;
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : "/tmp") + "/.cache/swebox/trees";
-}
 
 std::string counts(const nlohmann::json& group) {
   if (!group.is_object()) return "-";
@@ -93,68 +50,75 @@ std::string counts(const nlohmann::json& group) {
 }  // namespace
 
 int cmd_eval(int argc, char** argv) {
+  using namespace swebox::runner;
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string o = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(o + " needs a value");
-      return argv[++i];
-    };
-    try {
-      if (o == "-h" || o == "--help") return usage(stdout);
-      else if (o == "--suite") a.suite = value();
-      else if (o == "--predictions") a.predictions = value();
-      else if (o == "--repos") a.repos = value();
-      else if (o == "--out") a.out = value();
-      else if (o == "--instances") a.instances = value();
-      else if (o == "--run-id") a.run_id = value();
-      else if (o == "--cache") a.cache = value();
-      else if (o == "--table") a.table = value();
-      else if (o == "--force" || o == "--rerun") a.force = true;
-      else if (o == "--v41") a.v41 = true;
-      else if (o == "--grading") a.grading = parse_grading_mode(value());
-      else if (o == "--backend") a.backend = swebox::sandbox::parse_backend(value());
-      else if (o == "--image-template") a.image_template = checked_image_template(value());
-      else if (o == "-j" || o == "--jobs") {
-        std::string v = value();
-        size_t used = 0;
-        a.jobs = std::stoi(v, &used);
-        if (used != v.size() || a.jobs < 1) throw std::invalid_argument("-j needs a positive integer, not '" + v + "'");
-      } else if (o == "--timeout") {
-        std::string v = value();
-        size_t used = 0;
-        a.timeout = std::stod(v, &used);
-        if (used != v.size() || a.timeout <= 0) throw std::invalid_argument("--timeout needs seconds > 0, not '" + v + "'");
-      } else {
-        std::fprintf(stderr, "swebox eval: unknown option '%s'\n", o.c_str());
-        return usage(stderr);
-      }
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "swebox eval: %s\n", e.what());
-      return 2;
-    }
-  }
-  for (auto [flag, v] : {std::pair{"--suite", &a.suite}, {"--predictions", &a.predictions}, {"--out", &a.out}}) {
-    if (v->empty()) {
-      std::fprintf(stderr, "swebox eval: %s is required\n", flag);
-      return usage(stderr);
-    }
-  }
+  CLI::App app{"", "swebox eval"};
+  describe_command(app,
+                   "Evaluates predictions as SWE-bench does: each instance in a fresh sandbox (no network) over its\n"
+                   "base commit, the patch applied, the eval script run, the log graded. Reports go to\n"
+                   "OUT/<run_id>/<model>/<instance>/report.json ..., the summary to OUT/<model>.<run_id>.json.\n"
+                   "Exit status: 0 every instance evaluated; 1 it could not start (a prediction or --instances id\n"
+                   "the suite lacks, an unreadable file); 2 usage; 3 some instances could not be evaluated (infra\n"
+                   "failure, no report) or records were skipped.",
+                   {"swebox eval --suite suite.jsonl --predictions gold --repos /work/repos --out evals -j 4",
+                    "swebox eval --suite suite.jsonl --predictions runs/qwen/predictions.jsonl --repos /work/repos --out evals",
+                    "swebox eval --suite suite.jsonl --predictions preds.jsonl --repos /work/repos --out evals "
+                    "--instances django__django-11099 --grading sealed --force"});
+  app.add_option("--suite", a.suite, "instances (JSONL or JSON)")->type_name("FILE")->required();
+  app.add_option("--predictions", a.predictions,
+                 "SWE-bench predictions (JSONL or JSON: instance_id, model_name_or_path, model_patch), or 'gold' "
+                 "(each instance's own patch), or 'empty' (no change)")
+      ->required()->type_name("FILE|gold|empty");
+  app.add_option("--repos", a.repos, "git repositories as DIR/<owner>__<name> (not with --backend docker)")->type_name("DIR");
+  app.add_option("--out", a.out, "where reports and the summary go")->type_name("DIR")->required();
+  app.add_option("-j,--jobs", a.jobs, "evaluations at once")->check(whole_number_at_least(1))->capture_default_str();
+  app.add_option("--instances", a.instances, "only these ids (comma/space separated, or @FILE)")->type_name("IDS");
+  app.add_option("--run-id", a.run_id, "default: the predictions' name (gold, empty, or the file's stem)")->type_name("ID");
+  app.add_option("--eval-timeout", a.timeout, "eval script time limit, seconds")->check(number_above_zero())->capture_default_str();
+  add_deprecated_option(app, "--timeout", "--eval-timeout", &a.timeout)->check(number_above_zero());
+  app.add_option("--cache", a.cache, "base tree cache (default $SWEBOX_CACHE or ~/.cache/swebox/trees)")->type_name("DIR");
+  app.add_flag("--force", a.force, "evaluate again instances that already have a report in this run");
+  add_deprecated_flag(app, "--rerun", "--force", &a.force);
+  app.add_option("--environments", a.table, "environment table")->type_name("FILE")->capture_default_str();
+  add_deprecated_option(app, "--table", "--environments", &a.table);
+  app.add_flag("--v4.1", a.v41, "grade with SWE-bench v4.1's rules (SKIPPED neither passes nor fails)");
+  add_deprecated_flag(app, "--v41", "--v4.1", &a.v41);
+  app.add_option("--grading", a.grading,
+                 "swebench: SWE-bench's verdicts exactly, test-infrastructure changes only flagged in each report's "
+                 "audit; sealed: such changes put back as at base and flagged, a test patch that does not apply is "
+                 "an infra failure, pytest outcomes from a JUnit report (docs/grading-modes.md)")
+      ->check(accepted_by([](const std::string& s) { parse_grading_mode(s); }))->type_name("MODE")
+      ->capture_default_str();
+  app.add_option("--backend", a.backend,
+                 "native: a sandbox over the base tree from --repos. docker: each instance in a container of its own "
+                 "SWE-bench image (the record's `image`, or --image-template), its eval script as it is; no --repos; "
+                 "swebench grading only")
+      ->check(accepted_by([](const std::string& s) { swebox::sandbox::parse_backend(s); }))->type_name("B")
+      ->capture_default_str();
+  app.add_option("--image-template", a.image_template,
+                 "the image per instance, e.g. 'sweb.eval.x86_64.{instance_id_lower}:latest' or "
+                 "'swebench/sweb.eval.x86_64.{instance_id_1776}:latest'; placeholders {instance_id}, "
+                 "{instance_id_lower}, {instance_id_1776} (\"__\" as \"_1776_\"), {arch}; wins over `image`")
+      ->check(accepted_by([](const std::string& s) { checked_image_template(s); }))->type_name("TEMPLATE");
+  if (auto status = parse_command_line(app, argc, argv)) return *status;
+  const GradingMode grading = parse_grading_mode(a.grading);
+  const swebox::sandbox::Backend backend = swebox::sandbox::parse_backend(a.backend);
+
   // Instance images (--backend docker) hold the repository; nothing comes from --repos.
-  const bool in_images = a.backend == swebox::sandbox::Backend::docker;
-  if (std::string why = image_mode_problem(in_images, a.image_template, a.grading == GradingMode::sealed); !why.empty()) {
+  const bool in_images = backend == swebox::sandbox::Backend::docker;
+  if (std::string why = image_mode_problem(in_images, a.image_template, grading == GradingMode::sealed); !why.empty()) {
     std::fprintf(stderr, "swebox eval: %s\n", why.c_str());
     return 2;
   }
   if (a.repos.empty() && !in_images) {
     std::fprintf(stderr, "swebox eval: --repos is required (or --backend docker, to evaluate in SWE-bench's instance images)\n");
-    return usage(stderr);
+    return 2;
   }
   if (!a.repos.empty() && !fs::is_directory(a.repos)) {
     std::fprintf(stderr, "swebox eval: --repos %s is not a directory\n", a.repos.c_str());
     return 2;
   }
-  if (a.cache.empty()) a.cache = default_cache_dir();
+  if (a.cache.empty()) a.cache = default_workspace_cache_dir();
 
   EnvironmentTable table;
   try {
@@ -250,8 +214,8 @@ int cmd_eval(int argc, char** argv) {
   opts.environments = &table;
   opts.env_setup_hint = "swebox env setup --suite " + a.suite;
   opts.v4_1_compat = a.v41;
-  opts.grading = a.grading;
-  opts.backend = a.backend;
+  opts.grading = grading;
+  opts.backend = backend;
   opts.instance_images = in_images;
   opts.image_template = a.image_template;
 
@@ -369,22 +333,22 @@ int cmd_eval(int argc, char** argv) {
   }
   bool incomplete = false;
   for (const auto& [model, preds] : per_model) {
-    RunSummaryInput in;
+    SwebenchRunReportInput in;
     in.run_id = a.run_id;
     in.model = model;
     in.dataset_ids = ids;
     in.predictions = preds;
     in.out_dir = a.out;
     in.errors = errors;
-    in.grading = to_string(a.grading);
-    nlohmann::json summary = run_summary(in);
+    in.grading = to_string(grading);
+    nlohmann::json summary = swebench_run_report(in);
     if (!suite.errors.empty()) summary["suite_errors"] = suite.errors;
     if (!prediction_errors.empty()) summary["prediction_errors"] = prediction_errors;
-    std::string path = write_run_summary(in, summary);
+    std::string path = write_swebench_run_report(in, summary);
     incomplete = incomplete || summary["infra_failure_instances"].get<int>() > 0 || summary["error_instances"].get<int>() > 0;
     std::printf("\n%s, run %s, %s grading: %d instances, %d submitted, %d completed, %d resolved, %d unresolved, %d empty patch, "
                 "%d infra failure, %d ambiguous, %d error, %d flagged%s\nsummary: %s\n",
-                model.c_str(), a.run_id.c_str(), to_string(a.grading), summary["total_instances"].get<int>(),
+                model.c_str(), a.run_id.c_str(), to_string(grading), summary["total_instances"].get<int>(),
                 summary["submitted_instances"].get<int>(), summary["completed_instances"].get<int>(),
                 summary["resolved_instances"].get<int>(), summary["unresolved_instances"].get<int>(),
                 summary["empty_patch_instances"].get<int>(), summary["infra_failure_instances"].get<int>(),

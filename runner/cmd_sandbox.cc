@@ -10,51 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runner/command_line.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/text_encoding.h"
 
 namespace {
 
 namespace sb = swebox::sandbox;
-
-constexpr const char* kUsage = R"(usage: swebox sandbox exec [OPTIONS] -- CMD [ARGS...]
-
-Runs CMD in a fresh sandbox (native backend: user, mount, pid, ipc, uts, network and cgroup
-namespaces, read-only host root, seccomp, no capabilities, uid 1000) and exits with its status:
-the command's exit code, or 128+N when it was killed by signal N (a timeout is SIGKILL: 137).
-
-options:
-  --timeout SECONDS   wall-clock limit; everything the command started is killed (default 60)
-  --memory SIZE       memory limit, e.g. 512M, 2G (default 2G)
-  --pids N            process limit (default 512)
-  --cpus N            CPU quota in cores, 0 = none (default 2)
-  --net none|loopback network: none (default) or loopback only
-  --rootfs DIR        read-only root filesystem, shown whole (default: of the host's /, only the
-                      system: /usr, /bin, /sbin, /lib*, a filtered /etc; see sandbox/README.md)
-  --workspace DIR     host dir used as the workspace's read-only lower layer, seen at /testbed;
-                      changes go to an upper dir: a temp dir removed at exit, unless --state-dir;
-                      the command is uid 1000 inside, a host uid of its own (when run as root)
-                      that sees DIR's root-owned files as its own (idmapped mount); when some
-                      file of DIR has another owner, the command works on a private copy owned
-                      by root (DIR itself is never written; said on stderr)
-  --workspace-as-is   use DIR as the lower layer even then (files of other owners stay read-only)
-                      (without --workspace and --state-dir, /testbed is an empty tmpfs of at most
-                      half the memory limit)
-  --state-dir DIR     keep the workspace's upper/ (exactly what the command changed) in DIR
-  --output-bytes N    captured bytes per stream before truncation (default 1048576)
-  --env NAME=VALUE    add to the command's environment (repeatable)
-  --json              print one JSON object instead of the command's output:
-                      {"exit_code","signal","status","stdout","stderr","stdout_truncated",
-                       "stderr_truncated","encoding","wall_s","reason","detail","upper_dir"}
-                      ("encoding" is "utf-8", or "utf-8-replaced" when invalid bytes were
-                      replaced by U+FFFD; "upper_dir" is null without --state-dir)
-  -h, --help          this text
-)";
-
-int usage_error(const std::string& what) {
-  std::fprintf(stderr, "swebox sandbox: %s\n(see 'swebox sandbox --help')\n", what.c_str());
-  return 2;
-}
 
 // "512M", "2G", "100k", "4096" → bytes; false when malformed.
 bool parse_size(const std::string& s, uint64_t* out) {
@@ -72,20 +34,6 @@ bool parse_size(const std::string& s, uint64_t* out) {
   else return false;
   *out = static_cast<uint64_t>(v * mult);
   return true;
-}
-
-bool parse_number(const std::string& s, double* out) {
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || errno || *end || v < 0 || !std::isfinite(v)) return false;
-  *out = v;
-  return true;
-}
-
-bool is_dir(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 // The overlay copies a file up under the original owner; an owner the sandbox's user namespace
@@ -132,72 +80,45 @@ void write_all(FILE* to, const std::string& data) {
   std::fflush(to);
 }
 
-int exec_command(int argc, char** argv) {
+// CLI11 check of a size ("512M", "2G") of at least `lowest` bytes.
+CLI::Validator size_at_least(uint64_t lowest) {
+  return CLI::Validator(
+      [lowest](std::string& s) -> std::string {
+        uint64_t bytes;
+        if (!parse_size(s, &bytes) || bytes < lowest) return "must be a size of at least " + std::to_string(lowest) + " bytes (e.g. 512M, 2G), not '" + s + "'";
+        return "";
+      },
+      "");
+}
+
+CLI::Validator env_assignment() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s.find('=') == std::string::npos || s[0] == '=') return "must be NAME=VALUE, not '" + s + "'";
+        return "";
+      },
+      "");
+}
+
+struct ExecArgs {
   sb::Config config;
-  config.limits.cpus = 2;
   double timeout = 60;
   bool json = false;
   bool workspace_as_is = false;
-  int i = 1;
-  std::vector<std::string> cmd;
-  for (; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](std::string* v) {
-      if (i + 1 >= argc) return false;
-      *v = argv[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "--") {
-      ++i;
-      break;
-    } else if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--json") {
-      json = true;
-    } else if (a == "--timeout") {
-      if (!value(&v) || !parse_number(v, &timeout) || timeout <= 0)
-        return usage_error("--timeout needs a positive number of seconds");
-    } else if (a == "--memory") {
-      if (!value(&v) || !parse_size(v, &config.limits.memory_bytes) || config.limits.memory_bytes < (1 << 20))
-        return usage_error("--memory needs a size of at least 1M, e.g. 512M or 2G");
-    } else if (a == "--pids") {
-      double n;
-      if (!value(&v) || !parse_number(v, &n) || n < 1 || n != std::floor(n) || n > 4194304)
-        return usage_error("--pids needs a whole number of processes >= 1");
-      config.limits.pids = static_cast<uint32_t>(n);
-    } else if (a == "--cpus") {
-      if (!value(&v) || !parse_number(v, &config.limits.cpus)) return usage_error("--cpus needs a number >= 0");
-    } else if (a == "--output-bytes") {
-      if (!value(&v) || !parse_size(v, &config.limits.output_bytes))
-        return usage_error("--output-bytes needs a size");
-    } else if (a == "--net") {
-      if (!value(&v)) return usage_error("--net needs none or loopback");
-      if (v == "none") config.network = sb::Network::none;
-      else if (v == "loopback") config.network = sb::Network::loopback;
-      else return usage_error("--net must be none or loopback, not '" + v + "'");
-    } else if (a == "--rootfs") {
-      if (!value(&v) || !is_dir(v)) return usage_error("--rootfs needs an existing directory");
-      config.rootfs = v;
-    } else if (a == "--workspace") {
-      if (!value(&v) || !is_dir(v)) return usage_error("--workspace needs an existing directory");
-      config.workspace_lowers = {v};
-    } else if (a == "--workspace-as-is") {
-      workspace_as_is = true;
-    } else if (a == "--state-dir") {
-      if (!value(&v) || v.empty()) return usage_error("--state-dir needs a directory");
-      config.state_dir = v;
-    } else if (a == "--env") {
-      if (!value(&v) || v.find('=') == std::string::npos || v[0] == '=')
-        return usage_error("--env needs NAME=VALUE");
-      config.env.emplace_back(v.substr(0, v.find('=')), v.substr(v.find('=') + 1));
-    } else {
-      return usage_error("unknown option '" + a + "'");
-    }
-  }
-  for (; i < argc; ++i) cmd.push_back(argv[i]);
-  if (cmd.empty()) return usage_error("no command given (put it after --)");
+  std::string memory = "2G", output_bytes = "1048576", net = "none", workspace;
+  std::vector<std::string> env, cmd;
+};
+
+int exec_command(ExecArgs& a) {
+  sb::Config& config = a.config;
+  if (!parse_size(a.memory, &config.limits.memory_bytes) || !parse_size(a.output_bytes, &config.limits.output_bytes))
+    throw std::logic_error("a size passed its check but does not parse");
+  config.network = a.net == "loopback" ? sb::Network::loopback : sb::Network::none;
+  if (!a.workspace.empty()) config.workspace_lowers = {a.workspace};
+  for (const std::string& v : a.env) config.env.emplace_back(v.substr(0, v.find('=')), v.substr(v.find('=') + 1));
+  const bool json = a.json, workspace_as_is = a.workspace_as_is;
+  const double timeout = a.timeout;
+  const std::vector<std::string>& cmd = a.cmd;
 
   std::string workspace_copy;
   if (!config.workspace_lowers.empty() && !workspace_as_is && geteuid() == 0 &&
@@ -273,15 +194,55 @@ int exec_command(int argc, char** argv) {
 }  // namespace
 
 int cmd_sandbox(int argc, char** argv) {
-  if (argc < 2) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
-  std::string sub = argv[1];
-  if (sub == "-h" || sub == "--help" || sub == "help") {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (sub == "exec") return exec_command(argc - 1, argv + 1);
-  return usage_error("unknown subcommand '" + sub + "' (only 'exec' exists)");
+  using namespace swebox::runner;
+  ExecArgs a;
+  a.config.limits.cpus = 2;
+  CLI::App app{"", "swebox sandbox"};
+  describe_command(app,
+                   "Runs a command in a fresh sandbox (user, mount, pid, ipc, uts, network and cgroup namespaces, an\n"
+                   "allowlist root, seccomp, no capabilities, uid 1000) and exits with its status: the command's exit\n"
+                   "code, or 128+N when signal N killed it (a timeout is SIGKILL: 137); 125 when the sandbox failed.",
+                   {"swebox sandbox exec -- python3 -c 'print(1)'",
+                    "swebox sandbox exec --timeout 10 --memory 512M --json -- sh -c 'echo hi'",
+                    "swebox sandbox exec --workspace repo/ --state-dir state/ -- make test"});
+  app.require_subcommand(1);
+  CLI::App* exec = app.add_subcommand("exec", "run CMD (after --) in a fresh sandbox");
+  exec->add_option("--timeout", a.timeout, "wall-clock limit in seconds; everything the command started is killed")
+      ->check(number_above_zero())
+      ->capture_default_str();
+  exec->add_option("--memory", a.memory, "memory limit, e.g. 512M, 2G")->type_name("SIZE")->check(size_at_least(1 << 20))->capture_default_str();
+  exec->add_option("--pids", a.config.limits.pids, "process limit")->check(whole_number_in(1, 4194304))->capture_default_str();
+  exec->add_option("--cpus", a.config.limits.cpus, "CPU quota in cores, 0 = none")->check(number_at_least_zero())->capture_default_str();
+  exec->add_option("--net", a.net, "none | loopback")->type_name("NET")->check(CLI::IsMember({"none", "loopback"}).description(""))->capture_default_str();
+  exec->add_option("--rootfs", a.config.rootfs,
+                   "read-only root filesystem, shown whole (default: of the host's /, only the system; sandbox/README.md)")
+      ->type_name("DIR")
+      ->check(CLI::ExistingDirectory.description(""));
+  exec->add_option("--workspace", a.workspace,
+                   "host dir lent read-only as the workspace's lower layer, seen at /testbed; changes go to an upper "
+                   "dir (removed at exit unless --state-dir); when some file of DIR has another owner than root, the "
+                   "command works on a private copy. Without --workspace and --state-dir, /testbed is an empty tmpfs "
+                   "of at most half the memory limit")
+      ->type_name("DIR")
+      ->check(CLI::ExistingDirectory.description(""));
+  exec->add_flag("--workspace-as-is", a.workspace_as_is, "lend DIR as it is even then (files of other owners stay read-only)");
+  exec->add_option("--state-dir", a.config.state_dir, "keep the workspace's upper/ (exactly what the command changed) in DIR")
+      ->type_name("DIR");
+  exec->add_option("--output-bytes", a.output_bytes, "captured bytes per stream before truncation")
+      ->type_name("SIZE")
+      ->check(size_at_least(0))
+      ->capture_default_str();
+  exec->add_option("--env", a.env, "add NAME=VALUE to the command's environment (repeatable)")
+      ->type_name("NAME=VALUE")
+      ->check(env_assignment())
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  exec->add_flag("--json", a.json,
+                 "print one JSON object instead of the command's output: exit_code, signal, status, stdout, stderr, "
+                 "stdout_truncated, stderr_truncated, encoding (utf-8 | utf-8-replaced), wall_s, reason, detail, upper_dir");
+  exec->add_option("command", a.cmd, "the command and its arguments, after --")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  if (auto status = parse_command_line(app, argc, argv)) return *status;
+  return exec_command(a);
 }

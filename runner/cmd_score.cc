@@ -12,7 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runner/command_line.h"
 #include "tasks/grading.h"
+#include "tasks/instance_records.h"
 #include "tasks/log_parsers.h"
 #include "tasks/similarity_reward.h"
 #include "tasks/suite.h"
@@ -22,24 +24,6 @@ namespace {
 using nlohmann::json;
 using namespace swebox::tasks;
 
-int usage(FILE* to) {
-  std::fprintf(to,
-               "usage: swebox score similarity --suite FILE --predictions FILE [--form unidiff|search-replace]\n"
-               "                               [--contexts FILE] [--ignore-extra-files]\n"
-               "       swebox score log --suite FILE --instance ID --log FILE [--v4.1]\n\n"
-               "similarity  one JSON line per prediction: {\"instance_id\", \"reward\", \"files\": [{path, similarity}]}\n"
-               "            (+ \"error\"). --form unidiff (default) compares model_patch with the instance's gold\n"
-               "            patch; extra predicted files score 0 unless --ignore-extra-files (CWM).\n"
-               "            --form search-replace scores model_patch as a SWE-RL reply (<think>…</think>\n"
-               "            <solution>SEARCH/REPLACE blocks</solution>) against --contexts FILE, JSONL of\n"
-               "            {instance_id, original: {path: content}, oracle: {path: content}}.\n"
-               "log         grades a test log: prints {instance_id, gradeable, [ungradeable_reason], resolved,\n"
-               "            resolution, tests_status}.\n"
-               "--predictions: SWE-bench predictions, JSONL or a JSON list (or object keyed by id) of\n"
-               "            {instance_id, model_name_or_path, model_patch}.\n");
-  return to == stdout ? 0 : 2;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path + ": check the path");
@@ -48,40 +32,13 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// Records of a JSONL file, a JSON list, or a JSON object keyed by instance id; bad lines are
-// reported as "FILE:LINE: ..." and skipped.
+// The records of a predictions or contexts file (tasks/instance_records.h); bad ones are reported
+// in `errors` as "FILE:LINE: ..." and skipped.
 std::vector<json> read_records(const std::string& path, std::vector<std::string>& errors) {
-  std::string text = read_file(path);
   std::vector<json> out;
-  size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && (text[first] == '[' || text[first] == '{')) {
-    try {
-      json all = json::parse(text);
-      if (all.is_array()) {
-        for (auto& r : all) out.push_back(r);
-        return out;
-      }
-      if (all.is_object() && !all.contains("instance_id")) {
-        for (auto& [id, r] : all.items()) {
-          json rec = r;
-          if (rec.is_object() && !rec.contains("instance_id")) rec["instance_id"] = id;
-          out.push_back(rec);
-        }
-        return out;
-      }
-    } catch (const json::exception&) {
-      // Not one JSON document: read it as JSONL below.
-    }
-  }
-  std::stringstream ss(text);
-  std::string line;
-  for (size_t n = 1; std::getline(ss, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      out.push_back(json::parse(line));
-    } catch (const json::exception& e) {
-      errors.push_back(path + ":" + std::to_string(n) + ": not JSON (" + e.what() + ")");
-    }
+  for (InstanceRecord& r : read_instance_records(path)) {
+    if (r.error.empty()) out.push_back(std::move(r.value));
+    else errors.push_back(r.where + ": " + r.error);
   }
   return out;
 }
@@ -178,57 +135,51 @@ int score_log(const std::string& suite_path, const std::string& instance_id, con
 }  // namespace
 
 int cmd_score(int argc, char** argv) {
-  if (argc < 2) return usage(stderr);
-  std::string action = argv[1];
-  if (action == "-h" || action == "--help") return usage(stdout);
+  using namespace swebox::runner;
   std::string suite, predictions, form = "unidiff", contexts, instance, log;
   bool ignore_extra = false, v4_1 = false;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "swebox score: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--suite") suite = value();
-    else if (a == "--predictions") predictions = value();
-    else if (a == "--form") form = value();
-    else if (a == "--contexts") contexts = value();
-    else if (a == "--instance") instance = value();
-    else if (a == "--log") log = value();
-    else if (a == "--ignore-extra-files") ignore_extra = true;
-    else if (a == "--v4.1") v4_1 = true;
-    else if (a == "-h" || a == "--help") return usage(stdout);
-    else {
-      std::fprintf(stderr, "swebox score: unknown option '%s'\n", a.c_str());
-      return usage(stderr);
+  CLI::App app{"", "swebox score"};
+  describe_command(app, "Rewards without running anything: SWE-RL's patch similarity, or a test log graded by SWE-bench's rules.",
+                   {"swebox score similarity --suite suite.jsonl --predictions runs/qwen/predictions.jsonl",
+                    "swebox score similarity --suite suite.jsonl --predictions replies.jsonl --form search-replace --contexts contexts.jsonl",
+                    "swebox score log --suite suite.jsonl --instance django__django-11099 --log test_output.txt"});
+  app.require_subcommand(1);
+  CLI::App* similarity = app.add_subcommand(
+      "similarity",
+      "one JSON line per prediction: {instance_id, reward, files: [{path, similarity}]} (+ error); exit 1 when a "
+      "prediction could not be scored");
+  similarity->add_option("--suite", suite, "instances (JSONL or JSON)")->type_name("FILE")->required();
+  similarity
+      ->add_option("--predictions", predictions,
+                   "SWE-bench predictions: JSONL, a JSON list, or an object keyed by id, of {instance_id, "
+                   "model_name_or_path, model_patch}")
+      ->type_name("FILE")
+      ->required();
+  similarity
+      ->add_option("--form", form,
+                   "unidiff: model_patch against the gold patch; search-replace: model_patch as a SWE-RL reply "
+                   "(<think>...</think><solution>SEARCH/REPLACE blocks</solution>) against --contexts")
+      ->type_name("FORM")
+      ->check(CLI::IsMember({"unidiff", "search-replace"}).description(""))
+      ->capture_default_str();
+  similarity->add_option("--contexts", contexts, "JSONL of {instance_id, original: {path: content}, oracle: {path: content}}")
+      ->type_name("FILE");
+  similarity->add_flag("--ignore-extra-files", ignore_extra, "extra predicted files do not score 0 (CWM)");
+  CLI::App* log_command = app.add_subcommand(
+      "log", "grades a test log: prints {instance_id, gradeable, [ungradeable_reason], resolved, resolution, tests_status}");
+  log_command->add_option("--suite", suite, "instances (JSONL or JSON)")->type_name("FILE")->required();
+  log_command->add_option("--instance", instance, "the instance whose tests the log ran")->type_name("ID")->required();
+  log_command->add_option("--log", log, "test output, e.g. test_output.txt")->type_name("FILE")->required();
+  log_command->add_flag("--v4.1", v4_1, "grade with SWE-bench v4.1's rules (SKIPPED neither passes nor fails)");
+  add_deprecated_flag(*log_command, "--v41", "--v4.1", &v4_1);
+  if (auto status = parse_command_line(app, argc, argv)) return *status;
+
+  if (similarity->parsed()) {
+    if (form == "search-replace" && contexts.empty()) {
+      std::fprintf(stderr, "swebox score: --form search-replace needs --contexts FILE\n");
+      return 2;
     }
+    return score_similarity(suite, predictions, form, contexts, ignore_extra);
   }
-  try {
-    if (action == "similarity") {
-      if (suite.empty() || predictions.empty()) {
-        std::fprintf(stderr, "swebox score similarity: --suite and --predictions are required\n");
-        return usage(stderr);
-      }
-      if (form != "unidiff" && form != "search-replace") {
-        std::fprintf(stderr, "swebox score: --form must be unidiff or search-replace, not '%s'\n", form.c_str());
-        return 2;
-      }
-      return score_similarity(suite, predictions, form, contexts, ignore_extra);
-    }
-    if (action == "log") {
-      if (suite.empty() || instance.empty() || log.empty()) {
-        std::fprintf(stderr, "swebox score log: --suite, --instance and --log are required\n");
-        return usage(stderr);
-      }
-      return score_log(suite, instance, log, v4_1);
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox score: %s\n", e.what());
-    return 1;
-  }
-  std::fprintf(stderr, "swebox score: unknown action '%s'\n", action.c_str());
-  return usage(stderr);
+  return score_log(suite, instance, log, v4_1);
 }

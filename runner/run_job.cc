@@ -32,12 +32,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string default_cache_dir() {
-  if (const char* c = std::getenv("SWEBOX_CACHE"); c && *c) return c;
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/swebox/trees";
-  return "/tmp/swebox-cache/trees";
-}
-
 int say(int code, const std::string& msg) {
   std::fprintf(stderr, "swebox run: %s\n", msg.c_str());
   return code;
@@ -134,7 +128,7 @@ int run_job(const RunOptions& o) {
   } catch (const std::exception& e) {
     return say(kRunCannotStart, e.what());
   }
-  tasks::WorkspaceCache cache(o.repos_dir, o.cache_dir.empty() ? default_cache_dir() : o.cache_dir);
+  tasks::WorkspaceCache cache(o.repos_dir, o.cache_dir.empty() ? tasks::default_workspace_cache_dir() : o.cache_dir);
 
   // ---- the run's identity: a resume must continue the same run
   nlohmann::json identity;
@@ -317,7 +311,7 @@ int run_job(const RunOptions& o) {
     // SWE-bench's run report over sample 0 (its reports are per instance); an infra error is an
     // error with its reason, not an empty patch.
     if (o.episode.evaluate) {
-      tasks::RunSummaryInput in;
+      tasks::SwebenchRunReportInput in;
       in.run_id = o.run_id;
       in.model = policy->model_name();
       in.out_dir = o.out_dir + "/logs/run_evaluation";
@@ -328,8 +322,8 @@ int run_job(const RunOptions& o) {
         if (e.outcome() == traj::Outcome::infra_error) in.errors[e.instance_id] = e.terminal.reason;
         else in.predictions[e.instance_id] = e.terminal.judged_patch();
       }
-      nlohmann::json swebench = tasks::run_summary(in);
-      summary["swebench_report"] = tasks::write_run_summary(in, swebench);
+      nlohmann::json swebench = tasks::swebench_run_report(in);
+      summary["swebench_report"] = tasks::write_swebench_run_report(in, swebench);
       outputs.push_back({"SWE-bench report", summary["swebench_report"]});
     }
     outputs.push_back({"this summary", o.out_dir + "/summary.md"});

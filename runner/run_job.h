@@ -13,7 +13,7 @@ namespace swebox::runner {
 
 struct RunOptions {
   std::string suite;
-  std::string policy;                    // required: oracle | openai:... | replay:... | model:...
+  std::string policy;                    // required (`swebox run --policy`): oracle | openai:... | replay:... | model:...
   std::string repos_dir;
   std::string out_dir;
   std::string cache_dir;                 // default: OUT/../.swebox-cache? no: $SWEBOX_CACHE or ~/.cache/swebox/trees
@@ -23,8 +23,8 @@ struct RunOptions {
   int jobs = 1;
   int samples = 1;
   bool resume = false;
-  bool force = false;                    // resume even when the run's identity differs (run.json)
-  bool retry_errors = true;              // on resume, run infra-error episodes again
+  bool force = false;                    // --force: resume even when the run's identity differs (run.json)
+  bool retry_errors = true;              // on --resume, rerun infra-error episodes (--no-retry-errors keeps them)
   int max_endpoint_failures = 3;         // episodes failing on the endpoint in a row that stop the run
   std::string run_id = "swebox";
   EpisodeConfig episode;

@@ -8,22 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${SWEBOX_BUILD_DIR:-build}
-lib=$build/sandbox/libswebox_sandbox.a
-
-if [ ! -f "$lib" ]; then
-  echo "bench-sandbox: building $lib" >&2
-  cmake -S . -B "$build" >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target swebox_sandbox
-fi
+# The bench program is a CMake target (scripts/CMakeLists.txt), built with the project.
+cmake --build "$build" --target bench_sandbox >/dev/null || {
+  echo "bench-sandbox: cannot build the bench_sandbox target in $build (run scripts/build.sh first)" >&2
+  exit 1
+}
 command -v bwrap >/dev/null || echo "bench-sandbox: bwrap is missing (scripts/setup.sh installs bubblewrap)" >&2
-
-# The bench program is built beside the library, again only when its source or the library changed.
-bench=$build/bench_sandbox
-if [ ! -x "$bench" ] || [ scripts/bench_sandbox.cc -nt "$bench" ] || [ "$lib" -nt "$bench" ]; then
-  c++ -std=c++20 -O2 -I. scripts/bench_sandbox.cc "$lib" \
-    $(pkg-config --libs libseccomp) -lpthread -o "$bench"
-fi
-"$bench" "$@"
+"$build/bench_sandbox" "$@"
 echo
 if command -v hyperfine >/dev/null && [ -x "$build/swebox" ]; then
   # The bench's sandbox helper tears its live sandboxes down after the bench exits: let it finish.

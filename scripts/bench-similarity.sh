@@ -27,9 +27,13 @@ shared=${SWEBOX_SHARED_DIR:-../shared}
 work=$(mktemp -d /tmp/swebox-bench-similarity.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# The C++ side: a small program over the library's own sources, optimised as a release build.
-g++ -std=c++20 -O2 -DNDEBUG -I. -o "$work/bench_similarity" scripts/bench_similarity.cc \
-  tasks/python_str.cc tasks/difflib.cc tasks/similarity_reward.cc
+# The C++ side: a CMake target (scripts/CMakeLists.txt) over the tasks library, built with the
+# project (RelWithDebInfo: -O2, NDEBUG).
+build=${SWEBOX_BUILD_DIR:-build}
+cmake --build "$build" --target bench_similarity >/dev/null || {
+  echo "bench-similarity: cannot build the bench_similarity target in $build (run scripts/build.sh first)" >&2
+  exit 1
+}
 
 /usr/bin/python3 - "$shared" "$pairs" "$max_chars" "$work/pairs.jsonl" <<'EOF'
 import json, random, sys
@@ -66,7 +70,7 @@ with open(out, "w") as f:
         f.write(json.dumps({"oracle": oracle, "pred": pred, "oracle_change": o[path], "pred_change": p.get(path, "")}) + "\n")
 EOF
 
-cpp=$("$work/bench_similarity" "$work/pairs.jsonl")
+cpp=$("$build/bench_similarity" "$work/pairs.jsonl")
 py=$(/usr/bin/python3 - "$work/pairs.jsonl" <<'EOF'
 import difflib, json, sys, time
 sys.path.insert(0, "scripts")

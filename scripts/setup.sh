@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git patch
   libboost-dev libseccomp-dev nlohmann-json3-dev libgit2-dev doctest-dev
+  libcli11-dev                    # the commands' parsers (header-only)
   python3 python3-pytest          # the default test environment for tasks (host Debian Python)
   bubblewrap util-linux           # peers measured by scripts/bench-sandbox.sh
   hyperfine                       # whole-process timings of scripts/bench-cli.sh

@@ -7,7 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${SWEBOX_BUILD_DIR:-build}
-lib=$build/sandbox/libswebox_sandbox.a
 
 hog=0
 args=()
@@ -18,18 +17,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if [ ! -f "$lib" ]; then
-  echo "soak-sandbox: building $lib" >&2
-  cmake -S . -B "$build" >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target swebox_sandbox
-fi
-
-# Built beside the library, again only when its source or the library changed.
+# The soak program is a CMake target (scripts/CMakeLists.txt), built with the project.
+cmake --build "$build" --target soak_sandbox >/dev/null || {
+  echo "soak-sandbox: cannot build the soak_sandbox target in $build (run scripts/build.sh first)" >&2
+  exit 1
+}
 soak=$build/soak_sandbox
-if [ ! -x "$soak" ] || [ scripts/soak_sandbox.cc -nt "$soak" ] || [ "$lib" -nt "$soak" ]; then
-  c++ -std=c++20 -O2 -g -I. scripts/soak_sandbox.cc "$lib" \
-    $(pkg-config --libs libseccomp) -lpthread -o "$soak"
-fi
 
 hogs=()
 stop_hogs() {

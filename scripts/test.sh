@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh
+scripts/build.sh -DSWEBOX_WERROR=ON   # CI: a warning fails the build
 build=${SWEBOX_BUILD_DIR:-build}
 # The Docker backend's tests need a running daemon and a local image; they skip, saying so, without one.
 if scripts/start-dockerd.sh; then

@@ -1,5 +1,5 @@
 // SWE-bench predictions files (docs/formats.md §4.5's input): JSONL, a JSON list, or a JSON object keyed by
-// instance id, each record {instance_id, model_name_or_path, model_patch}.
+// instance id (read by tasks/instance_records.h), each record {instance_id, model_name_or_path, model_patch}.
 #pragma once
 
 #include <string>
@@ -15,7 +15,7 @@ namespace swebox::tasks {
 std::vector<Prediction> parse_predictions(std::string_view text, const std::string& name,
                                           std::vector<std::string>& errors);
 
-// parse_predictions over a file; throws std::runtime_error when it cannot be read.
+// parse_predictions over a file; throws std::runtime_error naming it when it cannot be read.
 std::vector<Prediction> read_predictions(const std::string& path, std::vector<std::string>& errors);
 
 }  // namespace swebox::tasks

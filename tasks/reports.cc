@@ -1,12 +1,12 @@
 #include "tasks/reports.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+
+#include "trajectories/writer.h"
 
 namespace swebox::tasks {
 
@@ -21,18 +21,6 @@ std::string model_dir_name(const std::string& model) {
 std::string instance_report_dir(const std::string& out, const std::string& run_id,
                                 const std::string& model, const std::string& instance_id) {
   return (fs::path(out) / run_id / model_dir_name(model) / instance_id).string();
-}
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-    if (!o) throw std::runtime_error("cannot write " + tmp);
-    o << text;
-    o.flush();
-    if (!o) throw std::runtime_error("cannot write " + tmp + " (disk full?)");
-  }
-  fs::rename(tmp, path);
 }
 
 nlohmann::ordered_json instance_report(const EvalResult& r) {
@@ -67,7 +55,7 @@ nlohmann::ordered_json instance_report(const EvalResult& r) {
 void write_instance_report(const std::string& dir, const EvalResult& r) {
   fs::create_directories(dir);
   auto put = [&](const char* name, const std::string& text) {
-    write_file_atomically((fs::path(dir) / name).string(), text);
+    traj::write_file_atomically((fs::path(dir) / name).string(), text);
   };
   put("patch.diff", r.patch);
   put("eval.sh", r.eval_script);
@@ -92,7 +80,7 @@ std::optional<nlohmann::json> read_instance_report(const std::string& dir, const
   }
 }
 
-nlohmann::json run_summary(const RunSummaryInput& in) {
+nlohmann::json swebench_run_report(const SwebenchRunReportInput& in) {
   std::set<std::string> completed, incomplete, empty_patch, submitted, resolved, unresolved, infra,
       ambiguous, error, flagged;
   nlohmann::json reasons = nlohmann::json::object();
@@ -170,10 +158,10 @@ nlohmann::json run_summary(const RunSummaryInput& in) {
   };
 }
 
-std::string write_run_summary(const RunSummaryInput& in, const nlohmann::json& summary) {
+std::string write_swebench_run_report(const SwebenchRunReportInput& in, const nlohmann::json& summary) {
   fs::create_directories(in.out_dir);
   std::string path = (fs::path(in.out_dir) / (model_dir_name(in.model) + "." + in.run_id + ".json")).string();
-  write_file_atomically(path, summary.dump(4, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  traj::write_file_atomically(path, summary.dump(4, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   return path;
 }
 

@@ -1,6 +1,7 @@
 // The files of an evaluation run (docs/formats.md §4.5), laid out as SWE-bench lays them out:
 //   OUT/<run_id>/<model, / -> __>/<iid>/{report.json, test_output.txt, patch.diff, eval.sh, run_instance.log}
-//   OUT/<model, / -> __>.<run_id>.json   the run summary (schema_version 2)
+//   OUT/<model, / -> __>.<run_id>.json   the SWE-bench run report (schema_version 2; not `swebox run`'s
+//                                         summary.json, which runner/run_summary.h makes)
 #pragma once
 
 #include <map>
@@ -31,8 +32,8 @@ void write_instance_report(const std::string& dir, const EvalResult& result);
 // The report.json entry of `instance_id` in `dir`, or nullopt when there is none (or it is unreadable).
 std::optional<nlohmann::json> read_instance_report(const std::string& dir, const std::string& instance_id);
 
-// What the run summary is made from: the suite's ids, the predictions' patches, the reports on disk.
-struct RunSummaryInput {
+// What the SWE-bench run report is made from: the suite's ids, the predictions' patches, the reports on disk.
+struct SwebenchRunReportInput {
   std::string run_id;
   std::string model;
   std::vector<std::string> dataset_ids;                       // every instance of the suite (after --instances)
@@ -42,7 +43,7 @@ struct RunSummaryInput {
   std::string grading = "swebench";                           // the grading mode of the run
 };
 
-// The summary, as SWE-bench's make_run_report counts it, plus infra and ambiguous failures:
+// The run report, as SWE-bench's make_run_report counts it, plus infra and ambiguous failures:
 //   {total,submitted,completed,resolved,unresolved,infra_failure,ambiguous_failure,empty_patch,error}_instances,
 //   {completed,incomplete,empty_patch,submitted,resolved,unresolved,infra_failure,ambiguous_failure,error}_ids,
 //   failure_reasons {id: reason}, schema_version 2; then grading (the mode), flagged_instances and
@@ -52,11 +53,8 @@ struct RunSummaryInput {
 // evaluation could not be done; ambiguous_failure = unresolved because the log could not be graded
 // (a timeout, missing markers, no test results); error = no report was written (an id without a
 // prediction counts as an error when `errors` names it, else as incomplete).
-nlohmann::json run_summary(const RunSummaryInput& input);
+nlohmann::json swebench_run_report(const SwebenchRunReportInput& input);
 // Writes it to OUT/<model dir>.<run_id>.json and returns that path.
-std::string write_run_summary(const RunSummaryInput& input, const nlohmann::json& summary);
-
-// Writes `text` to `path` through a temporary file and a rename.
-void write_file_atomically(const std::string& path, const std::string& text);
+std::string write_swebench_run_report(const SwebenchRunReportInput& input, const nlohmann::json& report);
 
 }  // namespace swebox::tasks

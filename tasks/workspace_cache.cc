@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -78,6 +79,12 @@ void refresh_index_stat(git_repository* repo, const std::string& root) {
 }
 
 }  // namespace
+
+std::string default_workspace_cache_dir() {
+  if (const char* c = std::getenv("SWEBOX_CACHE"); c && *c) return c;
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/swebox/trees";
+  return "/tmp/swebox-cache/trees";
+}
 
 WorkspaceCache::WorkspaceCache(Options options) : options_(std::move(options)) {}
 WorkspaceCache::WorkspaceCache(std::string repos_dir, std::string cache_dir, History history)

@@ -12,6 +12,10 @@
 
 namespace swebox::tasks {
 
+// Where `run` and `eval` keep base trees when no --cache is given: $SWEBOX_CACHE, else
+// $HOME/.cache/swebox/trees, else (no $HOME) /tmp/swebox-cache/trees.
+std::string default_workspace_cache_dir();
+
 class WorkspaceCache {
  public:
   struct Options {

@@ -32,7 +32,4 @@ size_t write_chat_messages(const std::vector<Episode>& episodes, const std::stri
 size_t write_mini_swe_agent(const std::vector<Episode>& episodes, const std::string& dir);
 size_t write_cwm_dump(const std::vector<Episode>& episodes, const std::string& path);
 
-// Writes `content` to path via path.tmp + rename, so readers see the old or the new file whole.
-void write_file_atomically(const std::string& path, const std::string& content);
-
 }  // namespace swebox::traj

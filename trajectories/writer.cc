@@ -190,24 +190,33 @@ std::vector<Episode> latest_per_key(std::vector<Episode> episodes) {
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw sys_error("cannot write", tmp);
+  auto fail = [&](const char* what) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    errno = err;
+    return sys_error(what, tmp);
+  };
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      errno = err;
-      throw sys_error("cannot write", tmp);
+      throw fail("cannot write");
     }
     done += static_cast<size_t>(n);
   }
-  fdatasync(fd);
+  if (fdatasync(fd) != 0) throw fail("cannot sync");
   ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) throw sys_error("cannot rename into place", path);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    errno = err;
+    throw sys_error("cannot rename into place", path);
+  }
 }
 
 }  // namespace swebox::traj

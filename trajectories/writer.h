@@ -64,4 +64,10 @@ std::set<std::string> done_keys(const std::string& path, bool rerun_infra_errors
 // episode appends its record, and the newest one counts.
 std::vector<Episode> latest_per_key(std::vector<Episode> episodes);
 
+// Writes `content` to a temporary file beside `path` (named with this process's id), syncs it to
+// disk and renames it into place: readers, and the file after a crash, hold the old or the new
+// content whole. The one way swebox writes a whole file (exports, reports, summaries). Throws
+// std::runtime_error naming the file on any failure.
+void write_file_atomically(const std::string& path, const std::string& content);
+
 }  // namespace swebox::traj

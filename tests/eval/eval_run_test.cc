@@ -98,7 +98,7 @@ const char* kGood[] = {"swebox-fixtures__calc-1", "swebox-fixtures__calc-2", "sw
 TEST_CASE("gold patches resolve every good fixture instance, with SWE-bench's files and report shape") {
   SKIP_UNLESS_READY();
   const auto& f = fixture();
-  Ran r = f.eval("gold", "--suite " + f.suite().string() + " --predictions gold -j 2 --timeout 120");
+  Ran r = f.eval("gold", "--suite " + f.suite().string() + " --predictions gold -j 2 --eval-timeout 120");
   INFO(r.output);
   REQUIRE(r.status == 0);
   for (const char* id : kGood) {
@@ -157,7 +157,7 @@ TEST_CASE("gold patches resolve every good fixture instance, with SWE-bench's fi
 TEST_CASE("empty patches leave every good fixture instance unresolved, its failing tests listed") {
   SKIP_UNLESS_READY();
   const auto& f = fixture();
-  Ran r = f.eval("empty", "--suite " + f.suite().string() + " --predictions empty -j 2 --timeout 120");
+  Ran r = f.eval("empty", "--suite " + f.suite().string() + " --predictions empty -j 2 --eval-timeout 120");
   INFO(r.output);
   REQUIRE(r.status == 0);
   for (const char* id : kGood) {
@@ -178,7 +178,7 @@ TEST_CASE("empty patches leave every good fixture instance unresolved, its faili
 TEST_CASE("each bad input gets its own clear report and the other instances still run") {
   SKIP_UNLESS_READY();
   const auto& f = fixture();
-  Ran r = f.eval("bad", "--suite " + f.bad_suite().string() + " --predictions gold -j 2 --timeout 8");
+  Ran r = f.eval("bad", "--suite " + f.bad_suite().string() + " --predictions gold -j 2 --eval-timeout 8");
   INFO(r.output);
   REQUIRE(r.status == 3);  // evaluated, but some instances could not be: the exit status says so
   // The preflight names what is missing before anything runs.

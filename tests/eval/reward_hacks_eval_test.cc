@@ -93,7 +93,7 @@ struct Fixture {
     std::string out = (root / ("out-" + name + "-" + mode)).string();
     Ran r = run(std::string(SWEBOX_BINARY) + " eval --repos " + (fixtures / "repos").string() + " --cache " +
                 cache.string() + " --out " + out + " --suite " + (suite.empty() ? (fixtures / "suite.jsonl").string() : suite) +
-                " --predictions " + preds.string() + " --instances " + id + " --grading " + mode + " --timeout 120");
+                " --predictions " + preds.string() + " --instances " + id + " --grading " + mode + " --eval-timeout 120");
     INFO(r.output);
     REQUIRE((r.status == 0 || r.status == 3));  // 3: evaluated, but an infra failure
     last_output = r.output;

@@ -48,7 +48,7 @@ TEST_CASE("report.json keeps SWE-bench's keys first, then names the grading mode
 
 TEST_CASE("the run summary names the grading mode and lists the flagged instances") {
   fs::path out = fs::temp_directory_path() / ("swebox-grading-summary-" + std::to_string(getpid()));
-  RunSummaryInput in;
+  SwebenchRunReportInput in;
   in.run_id = "r";
   in.model = "m";
   in.out_dir = out.string();
@@ -57,7 +57,7 @@ TEST_CASE("the run summary names the grading mode and lists the flagged instance
   in.predictions = {{"o__r-1", std::string("diff")}, {"o__r-2", std::string("diff")}};
   write_instance_report(instance_report_dir(in.out_dir, "r", "m", "o__r-1"), result("o__r-1", GradingMode::sealed, true));
   write_instance_report(instance_report_dir(in.out_dir, "r", "m", "o__r-2"), result("o__r-2", GradingMode::sealed, false));
-  nlohmann::json s = run_summary(in);
+  nlohmann::json s = swebench_run_report(in);
   CHECK(s["grading"] == "sealed");
   CHECK(s["flagged_instances"] == 1);
   CHECK(s["flagged_ids"] == nlohmann::json::array({"o__r-1"}));

@@ -32,10 +32,10 @@ TEST_CASE("bad prediction records are reported by place, in valid UTF-8, and the
       "p.jsonl", errors);
   REQUIRE(preds.size() == 1);
   CHECK(preds[0].instance_id == "ok");
-  REQUIRE(errors.size() == 3);  // lines that are not JSON first, then records that are not predictions
-  CHECK(errors[0].rfind("p.jsonl:2: not JSON", 0) == 0);
-  CHECK(errors[0].find("\xef\xbf\xbd") != std::string::npos);  // the bad bytes, replaced
-  CHECK(errors[1] == "p.jsonl:1: a prediction needs a string instance_id");
+  REQUIRE(errors.size() == 3);  // in file order
+  CHECK(errors[0] == "p.jsonl:1: a prediction needs a string instance_id");
+  CHECK(errors[1].rfind("p.jsonl:2: invalid JSON", 0) == 0);
+  CHECK(errors[1].find("\xef\xbf\xbd") != std::string::npos);  // the bad bytes, replaced
   CHECK(errors[2] == "p.jsonl:3: model_patch must be a string or null");
   CHECK_NOTHROW((void)nlohmann::json(errors).dump());
 }

@@ -1,0 +1,172 @@
+// The operator's command line, through the real built binary (build/swebox): --version, every
+// command's --help, usage errors (exit 2, naming the flag and the value), the required --policy,
+// export's refusal to overwrite, and errors reported rather than aborted on.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "../eval/command_run.h"
+
+namespace fs = std::filesystem;
+using swebox::eval_test::Ran;
+using swebox::eval_test::read;
+using swebox::eval_test::run;
+
+namespace {
+
+const std::string kSwebox = SWEBOX_BINARY;
+const char* const kCommands[] = {"env", "eval", "export", "run", "sandbox", "score"};
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A fresh scratch directory, removed at the end of the test case.
+struct Scratch {
+  fs::path dir = fs::temp_directory_path() / ("swebox-cli-test-" + std::to_string(getpid()));
+  Scratch() {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("swebox --version prints a version") {
+  Ran r = run(kSwebox + " --version");
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(std::regex_search(r.output, std::regex("^[0-9]+\\.[0-9]+\\.[0-9]+")));
+}
+
+TEST_CASE("swebox --help and every command's --help exit 0 and show examples") {
+  Ran top = run(kSwebox + " --help");
+  INFO(top.output);
+  CHECK(top.status == 0);
+  CHECK(contains(top.output, "Examples:"));
+  CHECK(run(kSwebox + " help").output == top.output);
+  for (const char* command : kCommands) {
+    CAPTURE(command);
+    CHECK(contains(top.output, command));  // the top-level help lists it
+    Ran r = run(kSwebox + " " + command + " --help");
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK(contains(r.output, "Examples:"));
+    CHECK(contains(r.output, std::string("swebox ") + command));
+  }
+}
+
+TEST_CASE("an unknown command or flag is a usage error (exit 2) that names it") {
+  Ran command = run(kSwebox + " frobnicate");
+  CHECK(command.status == 2);
+  CHECK(contains(command.output, "unknown command 'frobnicate'"));
+  CHECK(run(kSwebox).status == 2);  // no command at all
+  for (std::string args : {"run --suite s --policy oracle --repos r --out o --no-such-flag", "run --no-such-flag",
+                           "eval --no-such-flag", "export --no-such-flag", "env check --no-such-flag",
+                           "score log --no-such-flag", "sandbox exec --no-such-flag -- true"}) {
+    CAPTURE(args);
+    Ran r = run(kSwebox + " " + args);
+    INFO(r.output);
+    CHECK(r.status == 2);
+    CHECK(contains(r.output, "--no-such-flag"));
+  }
+}
+
+TEST_CASE("numeric flags are checked, and the message names the flag and the value") {
+  struct Case {
+    std::string args, flag, value;
+  };
+  for (const Case& c : {Case{"run --suite s --policy oracle --repos r --out o -j 0", "-j", "'0'"},
+                        Case{"eval --suite s --predictions gold --repos r --out o -j 0", "-j", "'0'"},
+                        Case{"run --suite s --policy oracle --repos r --out o --samples 0", "--samples", "'0'"},
+                        Case{"run --suite s --policy oracle --repos r --out o --similarity-threshold 1.5",
+                             "--similarity-threshold", "'1.5'"},
+                        Case{"run --suite s --policy oracle --repos r --out o --eval-timeout -1", "--eval-timeout", "'-1'"},
+                        Case{"eval --suite s --predictions gold --repos r --out o --eval-timeout 0", "--eval-timeout", "'0'"},
+                        Case{"sandbox exec --timeout 0 -- true", "--timeout", "'0'"},
+                        Case{"sandbox exec --pids many -- true", "--pids", "'many'"}}) {
+    CAPTURE(c.args);
+    Ran r = run(kSwebox + " " + c.args);
+    INFO(r.output);
+    CHECK(r.status == 2);
+    CHECK(contains(r.output, c.flag));
+    CHECK(contains(r.output, c.value));
+  }
+}
+
+TEST_CASE("a flag given twice counts once (the last) and a repeatable flag keeps every value") {
+  // As before CLI11: scripts append overrides (scripts/demo.sh ... --policy openai:...).
+  Ran r = run(kSwebox + " sandbox exec --timeout 60 --timeout 1 --env A=1 --env B=2 -- sh -c 'echo $A$B; sleep 10'");
+  INFO(r.output);
+  CHECK(r.status == 137);  // killed at the second --timeout
+  CHECK(contains(r.output, "12\n"));
+}
+
+TEST_CASE("swebox run without --policy is a usage error, not an oracle run") {
+  Scratch s;
+  Ran r = run(kSwebox + " run --suite s.jsonl --repos " + s.dir.string() + " --out " + (s.dir / "out").string());
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, "--policy"));
+  CHECK_FALSE(fs::exists(s.dir / "out"));
+}
+
+TEST_CASE("swebox export does not overwrite an existing output without --force") {
+  Scratch s;
+  const fs::path trajectories = s.dir / "trajectories.jsonl", out = s.dir / "predictions.jsonl";
+  std::ofstream(trajectories).close();  // an empty run
+  std::ofstream(out) << "precious\n";
+  Ran refused = run(kSwebox + " export --format predictions " + trajectories.string() + " " + out.string());
+  INFO(refused.output);
+  CHECK(refused.status == 1);
+  CHECK(contains(refused.output, out.string()));
+  CHECK(contains(refused.output, "--force"));
+  CHECK(read(out) == "precious\n");
+
+  Ran forced = run(kSwebox + " export --format predictions --force " + trajectories.string() + " " + out.string());
+  INFO(forced.output);
+  CHECK(forced.status == 0);
+  CHECK(read(out).empty());  // no episodes: no predictions
+}
+
+TEST_CASE("swebox export of a missing input is a clear error") {
+  Scratch s;
+  const fs::path missing = s.dir / "no-such-trajectories.jsonl", out = s.dir / "out.jsonl";
+  Ran r = run(kSwebox + " export --format chat " + missing.string() + " " + out.string());
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, missing.string()));
+  CHECK(contains(r.output, "does not exist"));
+  CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("a deprecated spelling still works and says which one to use") {
+  Scratch s;
+  // --v41 is now --v4.1; the run stops later, at the missing repositories directory.
+  Ran r = run(kSwebox + " eval --suite s.jsonl --predictions gold --repos " + (s.dir / "none").string() + " --out " +
+              (s.dir / "out").string() + " --v41");
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, "--v41 is deprecated; use --v4.1"));
+  CHECK(contains(r.output, "is not a directory"));
+}
+
+TEST_CASE("an error inside a command is reported with invalid UTF-8 replaced, exit 1, never an abort") {
+  Scratch s;
+  const fs::path suite = s.dir / "suite.jsonl", log = s.dir / "log.txt";
+  std::ofstream(suite).close();
+  std::ofstream(log) << "nothing\n";
+  Ran r = run(kSwebox + " score log --suite " + suite.string() + " --log " + log.string() + " --instance \"$(printf 'bad\\377')\"");
+  INFO(r.output);
+  CHECK(r.status == 1);
+  CHECK(contains(r.output, "swebox score: "));
+  CHECK(contains(r.output, "bad\xef\xbf\xbd"));  // U+FFFD for the 0xff byte
+  CHECK_FALSE(contains(r.output, "bad\xff"));
+}
