@@ -44,6 +44,13 @@ void apply_layer(Environment& env, const nlohmann::json& layer, const std::strin
   str("test_cmd", env.test_cmd);
   str("directives", env.directives);
   str("log_parser", env.log_parser);
+  str("why", env.why);
+  if (layer.contains("note") && !layer["note"].is_string())
+    throw std::runtime_error(where + ".note must be a string");
+  if (layer.contains("supported")) {
+    if (!layer["supported"].is_boolean()) throw std::runtime_error(where + ".supported must be true or false");
+    env.supported = layer["supported"].get<bool>();
+  }
   if (layer.contains("apt")) env.apt = string_list(layer["apt"], where + ".apt");
   if (layer.contains("setup")) env.setup = string_list(layer["setup"], where + ".setup");
   if (layer.contains("exclude_extensions"))
@@ -94,6 +101,8 @@ EnvironmentTable EnvironmentTable::parse(const nlohmann::json& table, const std:
       string_list(e["versions"], where + ".versions");
       Environment scratch = probe;
       apply_layer(scratch, e, where);
+      if (!scratch.supported && scratch.why.empty())
+        throw std::runtime_error(where + " says \"supported\": false: it needs a 'why' saying what stops it here");
     }
   }
   EnvironmentTable t;
@@ -207,6 +216,11 @@ std::vector<std::string> missing_packages(const std::vector<std::string>& apt) {
   for (const auto& p : apt)
     if (!installed.count(p)) missing.push_back(p);
   return missing;
+}
+
+std::string environment_unsupported(const Environment& env) {
+  if (env.supported) return "";
+  return env.repo + " " + (env.version.empty() ? "(no version)" : env.version) + " is not supported here: " + env.why;
 }
 
 std::string environment_problem(const Environment& env) {

@@ -17,6 +17,10 @@ struct Environment {
   std::string repo;
   std::string version;
   bool known = false;                 // the table has an entry for this repository and version
+  // False when the entry says instances of this version cannot run on this host; `why` says why
+  // (e.g. the checkout's C extensions would have to be compiled, or Debian's Python is too new).
+  bool supported = true;
+  std::string why;
   std::string interpreter;            // e.g. /usr/bin/python3; `python`/`python3` resolve to it
   std::string path;                   // PATH inside the sandbox (set explicitly: no pyenv shims)
   std::vector<std::string> apt;       // Debian packages the tests need
@@ -61,7 +65,11 @@ std::vector<std::string> system_paths(const Environment& env);
 std::vector<std::string> missing_packages(const std::vector<std::string>& apt);
 
 // What is missing for `env` on this host, as one line ("" when nothing is): packages not installed,
-// an interpreter that does not exist.
+// an interpreter that does not exist. Says nothing of `supported` (see environment_unsupported).
 std::string environment_problem(const Environment& env);
+
+// "" when `env` may run here; otherwise one line naming the repository and version and saying why
+// the table marks it as not supported.
+std::string environment_unsupported(const Environment& env);
 
 }  // namespace swebox::tasks

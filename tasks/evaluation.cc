@@ -338,6 +338,11 @@ EvalResult evaluate_instance(const Instance& instance, const Prediction& predict
   if (!env.known)
     log("no entry for " + instance.repo + " " + instance.version + " in " + options.environments->source() +
         "; the defaults apply");
+  // A version the table marks as not runnable here: saying so beats a verdict from the wrong environment.
+  if (std::string why = environment_unsupported(env); !why.empty()) {
+    infra(r, log, "environment not supported: " + why + " (" + options.environments->source() + ")");
+    return finish();
+  }
   const bool sealed = options.grading == GradingMode::sealed;
   const std::string state = secret_state_dir();
   EvalScriptOptions script_options;

@@ -117,6 +117,12 @@ std::vector<std::string> preflight_tasks(const std::vector<Instance>& instances,
                            "says per instance what will run) [" + instances_word(ids.size()) + ": " + some_ids(ids) + "]");
         continue;
       }
+      if (std::string why = environment_unsupported(env); !why.empty()) {
+        problems.push_back(why + " (" + o.environments->source() + "; leave these out with --instances, or "
+                           "`swebox validate` writes the suite of those that run) [" + instances_word(ids.size()) +
+                           ": " + some_ids(ids) + "]");
+        continue;
+      }
       if (std::string why = environment_problem(env); !why.empty()) {
         auto& list = unready[why + " for " + key.first];
         list.insert(list.end(), ids.begin(), ids.end());
