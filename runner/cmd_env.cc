@@ -12,22 +12,27 @@
 
 #include "runner/command_line.h"
 #include "tasks/environment.h"
+#include "tasks/environment_report.h"
 #include "tasks/suite.h"
 
 int cmd_env(int argc, char** argv) {
   using namespace swebox::tasks;
   using namespace swebox::runner;
-  std::string suite_path, table_path = EnvironmentTable::default_path();
+  std::string suite_path, instance_ids, table_path = EnvironmentTable::default_path();
   bool dry_run = false;
   CLI::App app{"", "swebox env"};
   describe_command(app, "What a suite's tests need from Debian (the environment table), and installing it.",
-                   {"swebox env check --suite suite.jsonl", "swebox env setup --suite suite.jsonl --dry-run",
+                   {"swebox env check --suite suite.jsonl", "swebox env check --suite suite.jsonl --instances sympy__sympy-24661",
+                    "swebox env setup --suite suite.jsonl --dry-run",
                     "swebox env setup --suite suite.jsonl"});
   app.require_subcommand(1);
-  CLI::App* check = app.add_subcommand("check", "list what is missing; exit 1 when something is");
-  CLI::App* setup = app.add_subcommand("setup", "install with apt-get the Debian packages the suite's repositories need (only those missing)");
+  CLI::App* check = app.add_subcommand(
+      "check", "say per repository and version what will run: ready, missing Debian packages (named), not supported "
+               "here (and why), or no entry in the table; exit 0 when every selected instance can run, 1 otherwise");
+  CLI::App* setup = app.add_subcommand("setup", "install with apt-get the Debian packages the suite's repositories need (only those missing, only for versions the table supports)");
   for (CLI::App* sub : {check, setup}) {
     sub->add_option("--suite", suite_path, "instances (JSONL or JSON)")->type_name("FILE")->required();
+    sub->add_option("--instances", instance_ids, "only these ids (comma/space separated, or @FILE)")->type_name("IDS");
     sub->add_option("--environments", table_path, "environment table")->type_name("FILE")->capture_default_str();
     add_deprecated_option(*sub, "--table", "--environments", &table_path);
   }
@@ -49,17 +54,24 @@ int cmd_env(int argc, char** argv) {
     return 2;
   }
 
-  // Every package any instance needs, with the repositories that need it.
+  std::vector<Instance> instances = suite.instances;
+  if (!instance_ids.empty()) {
+    std::vector<std::string> unknown_ids;
+    instances = filter_instances(instances, parse_instance_ids(instance_ids), &unknown_ids);
+    for (const auto& id : unknown_ids)
+      std::fprintf(stderr, "swebox env: unknown instance %s (not in %s)\n", id.c_str(), suite_path.c_str());
+    if (!unknown_ids.empty()) return 2;
+  }
+
+  // Every package an instance that can run here needs, with the repositories that need it.
   std::map<std::string, std::set<std::string>> needed;
-  std::set<std::string> unknown, interpreters;
-  for (const auto& inst : suite.instances) {
+  std::set<std::string> interpreters;
+  for (const auto& inst : instances) {
     Environment env = table.resolve(inst.repo, inst.version);
-    if (!env.known) unknown.insert(inst.repo + " " + inst.version);
+    if (!env.supported) continue;
     for (const auto& p : env.apt) needed[p].insert(inst.repo);
     if (!env.interpreter.empty()) interpreters.insert(env.interpreter);
   }
-  for (const auto& u : unknown)
-    std::fprintf(stderr, "swebox env: no entry in %s for %s; the defaults apply\n", table_path.c_str(), u.c_str());
 
   std::vector<std::string> all;
   for (const auto& [p, repos] : needed) all.push_back(p);
@@ -72,7 +84,7 @@ int cmd_env(int argc, char** argv) {
     }
   }
 
-  std::printf("%zu instance(s), %zu package(s) needed, %zu missing\n", suite.instances.size(), all.size(),
+  std::printf("Debian packages: %zu needed by the instances the table supports, %zu missing\n", all.size(),
               missing.size());
   for (const auto& p : missing) {
     std::string repos;
@@ -82,7 +94,11 @@ int cmd_env(int argc, char** argv) {
   for (const auto& interp : interpreters)
     if (access(interp.c_str(), X_OK) != 0) std::printf("  missing interpreter: %s\n", interp.c_str());
 
-  if (action == "check") return missing.empty() ? 0 : 1;
+  if (action == "check") {
+    std::vector<InstanceEnvironment> assessed = assess_environments(instances, table);
+    std::printf("%s", environment_report_text(assessed).c_str());
+    return all_ready(assessed) ? 0 : 1;
+  }
   if (missing.empty()) {
     std::printf("all packages present; nothing to install\n");
     return 0;
