@@ -45,6 +45,9 @@ void apply_layer(Environment& env, const nlohmann::json& layer, const std::strin
   str("directives", env.directives);
   str("log_parser", env.log_parser);
   str("why", env.why);
+  str("network", env.network);
+  if (env.network != "none" && env.network != "loopback")
+    throw std::runtime_error(where + ".network must be \"none\" or \"loopback\", not \"" + env.network + "\"");
   if (layer.contains("note") && !layer["note"].is_string())
     throw std::runtime_error(where + ".note must be a string");
   if (layer.contains("supported")) {

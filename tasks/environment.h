@@ -34,6 +34,9 @@ struct Environment {
   // Repository paths (shell globs) that run or judge the tests beyond the generic rules of
   // tasks/test_infrastructure.h, e.g. sympy's bin/test and its runtests.py; sealed grading strips them.
   std::vector<std::string> test_infra;
+  // The tests' network: "none" (the default) or "loopback" (a local server, e.g. requests' httpbin
+  // fixture; still nothing beyond the sandbox).
+  std::string network = "none";
 };
 
 class EnvironmentTable {
