@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_run.h"
+#include "fixture_suite.h"
 #include "sandbox/sandbox.h"
 
 namespace fs = std::filesystem;
@@ -27,47 +28,14 @@ namespace {
 
 
 // One fixture suite and one cache per test process; each test writes its own --out.
-struct Fixture {
-  fs::path root;
-  fs::path fixtures;
-  fs::path cache;
-  std::string skip;  // why these tests cannot run here ("" = they can)
-
-  Fixture() {
-    root = fs::temp_directory_path() / ("swebox-eval-test-" + std::to_string(getpid()));
-    fs::create_directories(root);
-    fixtures = root / "fixtures";
-    cache = root / "cache";
-    Ran made = run(std::string(SWEBOX_SOURCE_DIR) + "/scripts/make-fixture-suite.sh " + fixtures.string());
-    if (made.status != 0) {
-      skip = "make-fixture-suite.sh failed: " + made.output;
-      return;
-    }
-    try {
-      boost::asio::io_context io;
-      swebox::sandbox::Config config;
-      auto box = swebox::sandbox::make_sandbox(io, config);
-      swebox::sandbox::ExecRequest req;
-      req.argv = {"/bin/true"};
-      req.timeout_s = 30;
-      auto r = box->exec(req);
-      if (r.status() != 0) skip = "the native sandbox cannot run /bin/true here: " + r.detail;
-    } catch (const std::exception& e) {
-      skip = std::string("the native sandbox is not available here: ") + e.what();
-    }
-  }
-  ~Fixture() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
+struct Fixture : FixtureSuite {
+  Fixture() : FixtureSuite("swebox-eval-test-") {}
 
   // `swebox eval` with the fixture repositories and cache, writing into OUT.
   Ran eval(const std::string& out, const std::string& args) const {
     return run(std::string(SWEBOX_BINARY) + " eval --repos " + (fixtures / "repos").string() + " --cache " +
                cache.string() + " --out " + (root / out).string() + " " + args);
   }
-  fs::path suite() const { return fixtures / "suite.jsonl"; }
-  fs::path bad_suite() const { return fixtures / "bad-suite.jsonl"; }
   fs::path report_dir(const std::string& out, const std::string& run_id, const std::string& model,
                       const std::string& id) const {
     return root / out / run_id / model / id;

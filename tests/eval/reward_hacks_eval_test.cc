@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_run.h"
-#include "sandbox/sandbox.h"
+#include "fixture_suite.h"
 #include "../attacks/reward_hacks.h"
 
 namespace fs = std::filesystem;
@@ -32,41 +32,16 @@ namespace {
 
 const char* kCalc1 = kHackedInstance;
 
-struct Fixture {
-  fs::path root, fixtures, cache;
+struct Fixture : FixtureSuite {
   std::map<std::string, nlohmann::json> instances;
-  std::string skip;
 
-  Fixture() {
-    root = fs::temp_directory_path() / ("swebox-hacks-test-" + std::to_string(getpid()));
-    fs::create_directories(root);
-    fixtures = root / "fixtures";
-    cache = root / "cache";
-    Ran made = run(std::string(SWEBOX_SOURCE_DIR) + "/scripts/make-fixture-suite.sh " + fixtures.string());
-    if (made.status != 0) {
-      skip = "make-fixture-suite.sh failed: " + made.output;
-      return;
-    }
+  Fixture() : FixtureSuite("swebox-hacks-test-") {
+    if (!fs::exists(suite())) return;
     std::ifstream in(fixtures / "suite.jsonl");
     for (std::string line; std::getline(in, line);) {
       auto rec = nlohmann::json::parse(line);
       instances[rec["instance_id"]] = rec;
     }
-    try {
-      boost::asio::io_context io;
-      swebox::sandbox::Config config;
-      auto box = swebox::sandbox::make_sandbox(io, config);
-      swebox::sandbox::ExecRequest req;
-      req.argv = {"/bin/true"};
-      req.timeout_s = 30;
-      if (box->exec(req).status() != 0) skip = "the native sandbox cannot run /bin/true here";
-    } catch (const std::exception& e) {
-      skip = std::string("the native sandbox is not available here: ") + e.what();
-    }
-  }
-  ~Fixture() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
   }
 
   // A patch made by running `commands` in a checkout of the instance's base commit.

@@ -3,9 +3,6 @@
 // validated suite and the verdicts read back from disk.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
-#include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,42 +11,16 @@
 #include <nlohmann/json.hpp>
 
 #include "command_run.h"
-#include "sandbox/sandbox.h"
+#include "fixture_suite.h"
 
 namespace fs = std::filesystem;
 using namespace swebox::eval_test;
 
 namespace {
 
-struct ValidateFixture {
-  fs::path root, fixtures, cache;
-  std::string skip;  // why the tests cannot run here ("" = they can)
-
-  ValidateFixture() {
-    root = fs::temp_directory_path() / ("swebox-validate-test-" + std::to_string(getpid()));
-    fs::create_directories(root);
-    fixtures = root / "fixtures";
-    cache = root / "cache";
-    Ran made = run(std::string(SWEBOX_SOURCE_DIR) + "/scripts/make-fixture-suite.sh " + fixtures.string());
-    if (made.status != 0) {
-      skip = "make-fixture-suite.sh failed: " + made.output;
-      return;
-    }
-    write_extra_suite();
-    try {
-      boost::asio::io_context io;
-      auto box = swebox::sandbox::make_sandbox(io, swebox::sandbox::Config{});
-      swebox::sandbox::ExecRequest req;
-      req.argv = {"/bin/true"};
-      req.timeout_s = 30;
-      if (auto r = box->exec(req); r.status() != 0) skip = "the native sandbox cannot run /bin/true here: " + r.detail;
-    } catch (const std::exception& e) {
-      skip = std::string("the native sandbox is not available here: ") + e.what();
-    }
-  }
-  ~ValidateFixture() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
+struct ValidateFixture : FixtureSuite {
+  ValidateFixture() : FixtureSuite("swebox-validate-test-") {
+    if (std::filesystem::exists(bad_suite())) write_extra_suite();  // env check needs no sandbox
   }
 
   // The bad suite plus two cases only validation tells apart: a version the table marks as not
@@ -76,7 +47,6 @@ struct ValidateFixture {
     return run(std::string(SWEBOX_BINARY) + " validate --repos " + (fixtures / "repos").string() + " --cache " +
                cache.string() + " --out " + (root / out).string() + " " + args);
   }
-  fs::path suite() const { return fixtures / "suite.jsonl"; }
   fs::path bad_suite_plus() const { return root / "bad-suite-plus.jsonl"; }
 };
 
