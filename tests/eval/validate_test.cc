@@ -206,3 +206,20 @@ TEST_CASE("swebox env check says per repository and version what will run, exit 
   CHECK(picked.status == 0);
   CHECK(picked.output.find("2 instance(s): 2 ready") != std::string::npos);
 }
+
+TEST_CASE("swebox eval reports an instance of a version the table does not support as an infra failure saying why") {
+  SKIP_UNLESS_READY();
+  const auto& f = fixture();
+  fs::path out = f.root / "eval-unsupported";
+  Ran r = run(std::string(SWEBOX_BINARY) + " eval --repos " + f.repos().string() + " --cache " + f.cache.string() +
+              " --out " + out.string() + " --suite " + f.bad_suite_plus().string() +
+              " --instances swebox-fixtures__calc-unsupported --predictions gold");
+  INFO(r.output);
+  CHECK(r.status == 3);
+  CHECK(r.output.find("preflight") != std::string::npos);
+  nlohmann::json rep =
+      read_json(out / "gold" / "gold" / "swebox-fixtures__calc-unsupported" / "report.json").at("swebox-fixtures__calc-unsupported");
+  CHECK(rep["infra_failure"] == true);
+  CHECK(rep["infra_failure_reason"].get<std::string>().find(
+            "environment not supported: swebox-fixtures/calc 8.8 is not supported here: fixture:") == 0);
+}
