@@ -51,13 +51,6 @@ const Fixture& fixture() {
   return f;
 }
 
-#define SKIP_UNLESS_READY()                           \
-  do {                                                \
-    if (!fixture().skip.empty()) {                    \
-      MESSAGE("skipped: " << fixture().skip);         \
-      return;                                         \
-    }                                                 \
-  } while (0)
 
 const char* kGood[] = {"swebox-fixtures__calc-1", "swebox-fixtures__calc-2", "swebox-fixtures__textkit-1"};
 

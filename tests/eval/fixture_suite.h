@@ -53,3 +53,12 @@ struct FixtureSuite {
 };
 
 }  // namespace swebox::eval_test
+
+// In a test case: returns, saying why, when this file's fixture() (a FixtureSuite) cannot run here.
+#define SKIP_UNLESS_READY()                   \
+  do {                                        \
+    if (!fixture().skip.empty()) {            \
+      MESSAGE("skipped: " << fixture().skip); \
+      return;                                 \
+    }                                         \
+  } while (0)

@@ -89,13 +89,6 @@ const Fixture& fixture() {
   return f;
 }
 
-#define SKIP_UNLESS_READY()                   \
-  do {                                        \
-    if (!fixture().skip.empty()) {            \
-      MESSAGE("skipped: " << fixture().skip); \
-      return;                                 \
-    }                                         \
-  } while (0)
 
 }  // namespace
 

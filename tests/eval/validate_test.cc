@@ -55,13 +55,6 @@ const ValidateFixture& fixture() {
   return f;
 }
 
-#define SKIP_UNLESS_READY()                       \
-  do {                                            \
-    if (!fixture().skip.empty()) {                \
-      MESSAGE("skipped: " << fixture().skip);     \
-      return;                                     \
-    }                                             \
-  } while (0)
 
 std::vector<std::string> lines_of(const fs::path& p) {
   std::vector<std::string> out;
