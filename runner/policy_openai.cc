@@ -6,6 +6,7 @@
 // says the context is too long becomes context_exceeded).
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <random>
@@ -80,6 +81,17 @@ std::optional<int32_t> token_id(const std::string& token) {
   return static_cast<int32_t>(std::strtol(token.c_str() + 9, nullptr, 10));
 }
 
+// A server's token count: a whole number in range, else 0. value<int64_t>() of 1e300 or -1e300 would
+// be an out-of-range float-to-integer conversion (undefined behaviour) on a hostile reply.
+int64_t token_count(const json& usage, const char* key) {
+  auto it = usage.find(key);
+  if (it == usage.end() || !it->is_number()) return 0;
+  if (it->is_number_unsigned()) return static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), INT64_MAX));
+  if (it->is_number_integer()) return std::max<int64_t>(it->get<int64_t>(), 0);
+  double d = it->get<double>();
+  return d >= 0 && d < 9.2e18 ? static_cast<int64_t>(d) : 0;
+}
+
 traj::Action parse_reply(const json& body, bool completions_api) {
   traj::Action a;
   const json& choice = body.at("choices").at(0);
@@ -103,8 +115,8 @@ traj::Action parse_reply(const json& body, bool completions_api) {
   if (a.tokens.size() != a.logprobs.size()) a.tokens.clear();  // partial ids are worse than none
   a.finish_reason = choice.value("finish_reason", json("")).is_string() ? choice["finish_reason"].get<std::string>() : "";
   if (auto u = body.find("usage"); u != body.end() && u->is_object()) {
-    a.usage.prompt_tokens = u->value("prompt_tokens", 0);
-    a.usage.completion_tokens = u->value("completion_tokens", 0);
+    a.usage.prompt_tokens = token_count(*u, "prompt_tokens");
+    a.usage.completion_tokens = token_count(*u, "completion_tokens");
   }
   a.usage.api_calls = 1;
   return a;

@@ -86,6 +86,17 @@ TEST_CASE("openai policy sends the conversation and reads text, tokens, logprobs
   CHECK(m[3]["content"] == "a.py");
 }
 
+TEST_CASE("openai policy reads out-of-range token counts as 0, not as an undefined conversion") {
+  nlohmann::json reply = nlohmann::json::parse(chat_reply("ok"));
+  reply["usage"] = {{"prompt_tokens", 1e300}, {"completion_tokens", -5}};
+  StubOpenAIServer server({{200, reply.dump()}});
+  Outcome o = ask("openai:" + server.url() + "#tiny", fast_options(), conversation());
+  REQUIRE(!o.error);
+  CHECK(o.action.text == "ok");
+  CHECK(o.action.usage.prompt_tokens == 0);
+  CHECK(o.action.usage.completion_tokens == 0);
+}
+
 TEST_CASE("openai policy retries a 500 and a 429 then succeeds") {
   StubOpenAIServer server({{500, "boom"}, {429, "slow down"}, {200, chat_reply("ok")}});
   Outcome o = ask("openai:" + server.url() + "#m", fast_options(), conversation());
