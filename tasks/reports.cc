@@ -15,6 +15,9 @@ namespace fs = std::filesystem;
 std::string model_dir_name(const std::string& model) {
   std::string out;
   for (char c : model) out += c == '/' ? std::string("__") : std::string(1, c);
+  // SWE-bench's naming, except where it would name no folder or a parent one (a hostile or broken
+  // predictions file must not write outside --out).
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
   return out;
 }
 

@@ -106,6 +106,10 @@ Instance parse_instance(const json& record) {
   Instance inst;
   inst.instance_id = string_field(record, "instance_id", true);
   if (inst.instance_id.empty()) throw std::invalid_argument("field \"instance_id\" is empty");
+  // It names folders (reports, logs): no separator, no parent.
+  if (inst.instance_id.find('/') != std::string::npos || inst.instance_id == "." || inst.instance_id == "..")
+    throw std::invalid_argument("field \"instance_id\" must be usable as a folder name (no '/', not . or ..), got \"" +
+                                inst.instance_id + "\"");
   inst.repo = string_field(record, "repo", true);
   if (inst.repo.find('/') == std::string::npos || inst.repo.front() == '/' || inst.repo.back() == '/' ||
       inst.repo.find("..") != std::string::npos)

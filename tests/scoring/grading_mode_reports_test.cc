@@ -65,3 +65,11 @@ TEST_CASE("the run summary names the grading mode and lists the flagged instance
   CHECK(s["completed_instances"] == 2);
   fs::remove_all(out);
 }
+
+TEST_CASE("report folders follow SWE-bench's model naming and never name a parent or no folder") {
+  CHECK(swebox::tasks::model_dir_name("org/model-x") == "org__model-x");
+  CHECK(swebox::tasks::model_dir_name("..") == "_..");
+  CHECK(swebox::tasks::model_dir_name(".") == "_.");
+  CHECK(swebox::tasks::model_dir_name("") == "_");
+  CHECK(swebox::tasks::instance_report_dir("out", "run", "..", "a__b-1") == "out/run/_../a__b-1");
+}

@@ -96,6 +96,19 @@ TEST_CASE("FAIL_TO_PASS and PASS_TO_PASS must be present: an explicit empty list
   CHECK(load.errors[2].find("\"FAIL_TO_PASS\" is an empty string") != std::string::npos);
 }
 
+TEST_CASE("an instance_id that is not a folder name (a '/', . or ..) is a bad record") {
+  TempDir tmp;
+  std::string path = tmp.path + "/s.jsonl";
+  const std::string tail = R"(,"repo":"acme/widget","base_commit":"abcd","FAIL_TO_PASS":[],"PASS_TO_PASS":[]})";
+  write_file(path, R"({"instance_id":"../escape")" + tail + "\n" + R"({"instance_id":"..")" + tail + "\n" +
+                       R"({"instance_id":"acme__widget-1")" + tail + "\n");
+  auto load = load_suite(path);
+  REQUIRE(load.instances.size() == 1);
+  REQUIRE(load.errors.size() == 2);
+  CHECK(load.errors[0].find("usable as a folder name") != std::string::npos);
+  CHECK(load.errors[1].find("usable as a folder name") != std::string::npos);
+}
+
 TEST_CASE("a JSON object suite may be one record or a map from instance_id to record") {
   TempDir tmp;
   write_file(tmp.path + "/one.json", kGood);
