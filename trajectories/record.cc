@@ -210,7 +210,12 @@ const char* to_string(Outcome o) {
 }
 
 Outcome Episode::outcome() const {
-  if (terminal.status == ExitStatus::env_error) return Outcome::infra_error;
+  // A sandbox that died mid-episode, after the agent's own commands ran in it (a fork or memory
+  // bomb, killed helpers), is the model's result: an agent must not turn a failing episode into a
+  // rerun that pass@k leaves out. Set-up, endpoint and evaluation failures are the infrastructure's.
+  if (terminal.status == ExitStatus::env_error)
+    return extra.is_object() && extra.value("infra_stage", std::string()) == "sandbox" ? Outcome::model
+                                                                                     : Outcome::infra_error;
   if (terminal.eval.is_object()) {
     if (terminal.eval.value("infra_failure", false)) return Outcome::infra_error;
     if (terminal.eval.value("ambiguous_failure", false)) return Outcome::ambiguous;

@@ -326,3 +326,20 @@ TEST_CASE("CWM export: start transition, one reward per action token, terminal r
   CHECK(lp[3] == -0.5);
   CHECK(dump["metrics"][0]["pass"] == true);
 }
+
+TEST_CASE("outcome: set-up, endpoint and evaluation failures are infra errors, a sandbox dead mid-episode is the model's") {
+  swebox::traj::Episode e;
+  e.terminal.status = swebox::traj::ExitStatus::env_error;
+  for (const char* stage : {"setup", "endpoint", "evaluation"}) {
+    e.extra["infra_stage"] = stage;
+    CHECK(e.outcome() == swebox::traj::Outcome::infra_error);
+  }
+  e.extra["infra_stage"] = "sandbox";  // after the agent's commands: it may have killed it itself
+  CHECK(e.outcome() == swebox::traj::Outcome::model);
+  e.terminal.status = swebox::traj::ExitStatus::submitted;
+  e.extra = nlohmann::json::object();
+  e.terminal.eval = {{"resolved", false}, {"infra_failure", true}};
+  CHECK(e.outcome() == swebox::traj::Outcome::infra_error);
+  e.terminal.eval = {{"resolved", false}, {"ambiguous_failure", true}};
+  CHECK(e.outcome() == swebox::traj::Outcome::ambiguous);
+}
