@@ -19,12 +19,13 @@ struct Outcome {
   double seconds = 0;
 };
 
-Outcome ask(const std::string& spec, const PolicyOptions& opt, const traj::Episode& so_far) {
+Outcome ask(const std::string& spec, const PolicyOptions& opt, const traj::Episode& so_far,
+            tools::ThinkMode think = tools::ThinkMode::off) {
   boost::asio::io_context io;
   auto policy = make_policy(spec, io, opt);
   tasks::Instance inst;
   inst.instance_id = "a__b-1";
-  auto session = policy->start({inst, 0});
+  auto session = policy->start({inst, 0, "/testbed", think, 0});
   Outcome out;
   bool called = false;
   auto t0 = std::chrono::steady_clock::now();
@@ -95,6 +96,22 @@ TEST_CASE("openai policy reads out-of-range token counts as 0, not as an undefin
   CHECK(o.action.text == "ok");
   CHECK(o.action.usage.prompt_tokens == 0);
   CHECK(o.action.usage.completion_tokens == 0);
+}
+
+TEST_CASE("openai policy reads a reply without finish_reason and keeps reasoning_content, in the action in think-tag mode") {
+  // CWM's fgserve: no finish_reason in chat replies, the reasoning split out at "\n</think>\n".
+  nlohmann::json reply = {{"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", "<tool: bash>\nls\n</tool>"},
+                                                                  {"reasoning_content", "Let me look."}}}}}}};
+  StubOpenAIServer server({{200, reply.dump()}, {200, reply.dump()}});
+  Outcome off = ask("openai:" + server.url() + "#m", fast_options(), conversation());
+  REQUIRE(!off.error);
+  CHECK(off.action.finish_reason == "");
+  CHECK(off.action.text == "<tool: bash>\nls\n</tool>");
+  CHECK(off.action.reasoning == "Let me look.");
+  CHECK(!off.action.end_token_added);  // the swebox profile leaves the end token to the observation
+  Outcome tag = ask("openai:" + server.url() + "#m", fast_options(), conversation(), tools::ThinkMode::tag);
+  REQUIRE(!tag.error);
+  CHECK(tag.action.text == "Let me look.\n</think>\n<tool: bash>\nls\n</tool>");
 }
 
 TEST_CASE("openai policy retries a 500 and a 429 then succeeds") {
