@@ -169,19 +169,25 @@ class LocalBackend:
     (session.communicate with sanitize=False, as ModalBackend sends; get_exitcode after each
     command), the default tools and the edit/create plugins from the checkout."""
 
-    def __init__(self, cwm, work_dir, start_script, session_timeout, plugins, env):
+    def __init__(self, cwm, host_work_dir, start_script, session_timeout, plugins, env):
         self.loop = asyncio.new_event_loop()
         session_mod = cwm["session"]
         tools_mod = cwm["tools"]
         configs = cwm["default_configs"]
-        self.session = session_mod.AsyncSession(command_args=["/bin/bash"], timeout=session_timeout,
-                                                start_script=start_script)
+        # bash sees what a CWM container shows: the repository at /testbed, the plugins at CWM's bind
+        # target; the rest of the system read-only, a private /tmp (also HOME, as in swebox's sandbox).
+        bash = ["bwrap", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
+                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", host_work_dir, "/testbed",
+                "--ro-bind", configs.PLUGIN_ROOT, configs.PLUGIN_BIND_TARGET, "--chdir", "/"]
+        for link in ("bin", "lib", "lib64", "sbin"):
+            target = os.path.realpath("/" + link)
+            bash += ["--symlink", target.lstrip("/"), "/" + link] if os.path.islink("/" + link) else ["--ro-bind", "/" + link, "/" + link]
+        bash.append("/bin/bash")
+        self.session = session_mod.AsyncSession(command_args=bash, timeout=session_timeout, start_script=start_script)
         self._env = env
-        self._work_dir = work_dir
         plugin_tools = tools_mod.make_python_plugins_from_dir(
-            configs.PLUGIN_ROOT, configs.PLUGIN_ROOT, plugin_names=configs.PLUGIN_NAMES if plugins else [])
+            configs.PLUGIN_ROOT, configs.PLUGIN_BIND_TARGET, plugin_names=configs.PLUGIN_NAMES if plugins else [])
         self._tools = {**cwm["default_tools"].DEFAULT_TOOLS, **plugin_tools}
-        self._tools_mod = tools_mod
 
     @property
     def tools(self):
@@ -248,21 +254,21 @@ def sandbox_env(home):
             "GIT_PAGER": "cat", "GIT_CONFIG_NOSYSTEM": "1"}
 
 
-def run_cwm(cwm, tokenizer, scenario, work_dir, home, repo_root):
+def run_cwm(cwm, tokenizer, scenario, host_work_dir, repo_root):
     st = cwm["swerl_tool"]
     cfg = st.SWERLConfig(context_size=scenario.get("context_size", 131072), max_turns=scenario.get("max_turns", 128),
                          session_timeout=scenario.get("bash_timeout", 120.0), plugins=scenario.get("plugins", True),
                          strict_format=scenario.get("strict", True), think=scenario.get("think", "off") != "off",
                          use_think_tag=scenario.get("think") == "tag",
-                         max_user_turn_len=scenario.get("max_user_turn_len", 32768))
+                         )
     env = st.SWERLToolEnv(tokenizer, cfg)
     backends = []
 
     def make_backend(**args):
         configs = cwm["default_configs"]
         start = configs.SESSION_START_SCRIPT.format(plugin_python_path="/usr/bin/python3")
-        start_script = f"{start}\n{args['startup_commands']}\ncd {work_dir}"
-        b = LocalBackend(cwm, work_dir, start_script, args["session_timeout"], args["plugins"], sandbox_env(home))
+        start_script = f"{start}\n{args['startup_commands']}\ncd {args['work_dir']}"
+        b = LocalBackend(cwm, host_work_dir, start_script, args["session_timeout"], args["plugins"], sandbox_env("/tmp"))
         backends.append(b)
         return b
 
@@ -274,8 +280,6 @@ def run_cwm(cwm, tokenizer, scenario, work_dir, home, repo_root):
             "repo_root_path": repo_root}
     state, tr = env.start(args)
     result = {"prompt": tr.observation_str, "observations": [], "termination": None, "message": ""}
-    # run_bash's repo_root_path is the sandbox path in the prompt; the local session works in work_dir
-    state.episode.episode_args = dict(args, repo_root_path=work_dir)
     try:
         for action_text in scenario["actions"]:
             tokens = tokenizer.tkt_model.encode(action_text, allowed_special="all")
@@ -403,8 +407,8 @@ SCENARIOS = [
         call("bash", "head -c 600000 /dev/zero | tr '\\0' a"),
         call("bash", "echo after"),
         PATCH_STEP, call("submit", "fix.patch"), SUMMARY]},
-    {"name": "long-output-truncated", "max_user_turn_len": 300, "actions": [
-        call("bash", "seq 1 200"),
+    {"name": "long-output-truncated", "actions": [
+        call("bash", "seq 1 40000"),
         call("bash", "echo short"),
         PATCH_STEP, call("submit", "fix.patch"), SUMMARY]},
     {"name": "edit", "actions": [
@@ -489,13 +493,13 @@ def run_swebox(swebox, scenarios, work, base, templates, tokenizer_file, use_tok
     groups = {}
     for s in scenarios:
         key = (s.get("think", "off"), s.get("strict", True), s.get("plugins", True), s.get("max_turns", 128),
-               s.get("context_size", 131072), s.get("bash_timeout", 120.0), s.get("max_user_turn_len", 32768))
+               s.get("context_size", 131072), s.get("bash_timeout", 120.0))
         groups.setdefault(key, []).append(s)
     env_table = os.path.join(work, "environments.json")
     with open(env_table, "w") as f:
         json.dump({"defaults": {}, "repos": {"local/fixture": [{"versions": ["*"], "apt": ["python3", "git"]}]}}, f)
     for gi, (key, group) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
-        think, strict, plugins, max_turns, context, bash_timeout, turn_len = key
+        think, strict, plugins, max_turns, context, bash_timeout = key
         gdir = os.path.join(work, f"swebox-{gi}")
         os.makedirs(gdir)
         suite, replay = os.path.join(gdir, "suite.jsonl"), os.path.join(gdir, "replay.jsonl")
@@ -517,8 +521,6 @@ def run_swebox(swebox, scenarios, work, base, templates, tokenizer_file, use_tok
                "--think", think, "--strict" if strict else "--lenient"]
         if profile:
             cmd += ["--profile", "cwm"]
-        if turn_len != 32768:
-            cmd += ["--max-user-turn-len", str(turn_len)]
         if not plugins:
             cmd.append("--no-plugins")
         if templates:
@@ -642,12 +644,9 @@ def main():
         cwm_results = {}
         for s in scenarios:
             wd = os.path.join(work, "cwm", s["name"], "testbed")
-            home = os.path.join(work, "cwm", s["name"], "home")
-            os.makedirs(home)
-            open(os.path.join(home, ".bashrc"), "w").close()
             git("clone", "-q", repo, wd, cwd=work)
             git("remote", "remove", "origin", cwd=wd)
-            cwm_results[s["name"]] = run_cwm(cwm, tokenizer, s, wd, home, "/testbed")
+            cwm_results[s["name"]] = run_cwm(cwm, tokenizer, s, wd, "/testbed")
 
         sbx_results = run_swebox(args.swebox, scenarios, work, base, templates, ranks, use_tokenizer, profile)
 
