@@ -430,6 +430,12 @@ SCENARIOS = [
         call("create", "nodir/x.py\nx"),
         call("create", "pkg/../made_via_dotdot.txt\nhello"),
         call("create", "only_path.txt"),
+        call("create", "\nno path on the first line"),
+        call("create", "nodir/../nodir2/x.py\nx"),
+        call("bash", "cd pkg"),
+        call("create", "in_pkg.txt\nmade in pkg"),
+        call("edit", "in_pkg.txt\n<<<<<<< SEARCH\nmade in pkg\n=======\nedited in pkg\n>>>>>>> REPLACE"),
+        call("bash", "cat in_pkg.txt; cd .."),
         call("bash", "ls; cat new.py made_via_dotdot.txt"),
         PATCH_STEP, call("submit", "fix.patch"), SUMMARY]},
     {"name": "submit-variants", "actions": [
