@@ -31,35 +31,44 @@ std::string framed(std::string_view command) {
 // Shell functions shared by both commands. __cwm_start starts the inner bash when there is none
 // and feeds it the preamble; __cwm_read polls the output file for the sentinel.
 std::string prologue(const CwmShellConfig& c) {
-  char timeout_ns[64];
-  std::snprintf(timeout_ns, sizeof timeout_ns, "%lld", static_cast<long long>(c.timeout_s * 1e9));
+  char timeout_us[64];
+  std::snprintf(timeout_us, sizeof timeout_us, "%lld", static_cast<long long>(c.timeout_s * 1e6));
   std::string preamble(static_cast<size_t>(std::max(0, c.preamble_lines)), '\n');
   preamble += std::string(kExitCodeLine) + std::string(kSentinelCommand);
+  const std::string limit = std::to_string(c.output_limit), sentinel_len = std::to_string(kSentinel.size());
   std::string s;
   s += "__cwm_d=" + std::string(kCwmShellDir) + "\n";
+  // Numbers read back from files the agent can also write are checked before any arithmetic.
+  s += "__cwm_num() { local v; v=$(cat \"$__cwm_d/$1\" 2>/dev/null); case $v in ''|*[!0-9]*) echo \"$2\" ;; *) echo \"$v\" ;; esac; }\n";
   s += "__cwm_alive() { local st; [ -n \"$1\" ] && read -r _ _ st _ < \"/proc/$1/stat\" 2>/dev/null && [ \"$st\" != Z ]; }\n";
-  s += "__cwm_pid() { cat \"$__cwm_d/pid\" 2>/dev/null; }\n";
+  s += "__cwm_pid() { __cwm_num pid ''; }\n";
   s += "__cwm_stop() { local p; p=$(__cwm_pid); [ -n \"$p\" ] && kill -TERM \"$p\" 2>/dev/null; rm -f \"$__cwm_d/pid\"; "
        "exec 9>&-; }\n";
-  // __cwm_read: sets __cwm_st (ok, timeout, too_long, exit) and prints the output on success.
+  // __cwm_read: sets __cwm_st (ok, timeout, too_long, exit) and prints the output on success. The
+  // output file is searched again only when it grew; the pause between looks grows to 0.1 s (CWM's
+  // own reader pauses 0.2 s on an empty read).
   s += "__cwm_read() {\n"
-       "  local off size pos end deadline\n"
-       "  off=$(cat \"$__cwm_d/off\"); deadline=$(( $(date +%s%N) + " + std::string(timeout_ns) + " ))\n"
+       "  local off size last=-1 pos end deadline nap=0.002 pid\n"
+       "  off=$(__cwm_num off 0); pid=$(__cwm_pid); deadline=$(( ${EPOCHREALTIME/./} + " + std::string(timeout_us) + " ))\n"
        "  while :; do\n"
-       "    size=$(stat -c %s \"$__cwm_d/out\")\n"
-       "    pos=$(tail -c +$((off + 1)) \"$__cwm_d/out\" | grep -a -b -o -F -- '" + std::string(kSentinel) +
+       "    size=$(stat -c %s \"$__cwm_d/out\" 2>/dev/null || echo 0)\n"
+       "    if [ \"$size\" != \"$last\" ]; then\n"
+       "      last=$size; nap=0.002\n"
+       "      pos=$(tail -c +$((off + 1)) \"$__cwm_d/out\" | grep -a -b -o -F -- '" + std::string(kSentinel) +
        "' | tail -n 1 | cut -d: -f1)\n"
-       "    if [ -n \"$pos\" ] && [ \"$pos\" -gt " + std::to_string(c.output_limit) + " ]; then __cwm_st=too_long; return; fi\n"
-       "    if [ -z \"$pos\" ] && [ $((size - off)) -gt " + std::to_string(c.output_limit) + " ]; then __cwm_st=too_long; return; fi\n"
-       "    if [ -n \"$pos\" ]; then\n"
-       "      tail -c +$((off + 1)) \"$__cwm_d/out\" | head -c \"$pos\"\n"
-       "      end=$(stat -c %s \"$__cwm_d/out\"); [ \"$end\" -lt $((off + pos + " + std::to_string(kSentinel.size()) +
-       ")) ] && end=$((off + pos + " + std::to_string(kSentinel.size()) + "))\n"
-       "      echo \"$end\" > \"$__cwm_d/off\"; __cwm_st=ok; return\n"
+       "      if [ -n \"$pos\" ]; then\n"
+       "        if [ \"$pos\" -gt " + limit + " ]; then __cwm_st=too_long; return; fi\n"
+       "        tail -c +$((off + 1)) \"$__cwm_d/out\" | head -c \"$pos\"\n"
+       "        end=$(stat -c %s \"$__cwm_d/out\"); [ \"$end\" -lt $((off + pos + " + sentinel_len + ")) ] && end=$((off + pos + " +
+       sentinel_len + "))\n"
+       "        echo \"$end\" > \"$__cwm_d/off\"; __cwm_st=ok; return\n"
+       "      fi\n"
+       "      if [ $((size - off)) -gt " + limit + " ]; then __cwm_st=too_long; return; fi\n"
        "    fi\n"
-       "    if ! __cwm_alive \"$(__cwm_pid)\"; then __cwm_st=exit; return; fi\n"
-       "    if [ \"$(date +%s%N)\" -gt \"$deadline\" ]; then __cwm_st=timeout; return; fi\n"
-       "    sleep 0.005\n"
+       "    if ! __cwm_alive \"$pid\"; then __cwm_st=exit; return; fi\n"
+       "    if [ \"${EPOCHREALTIME/./}\" -gt \"$deadline\" ]; then __cwm_st=timeout; return; fi\n"
+       "    sleep $nap\n"
+       "    case $nap in 0.002) nap=0.01 ;; 0.01) nap=0.03 ;; *) nap=0.1 ;; esac\n"
        "  done\n"
        "}\n";
   s += "__cwm_start() {\n"
