@@ -135,6 +135,11 @@ CwmShellResult cwm_shell_result(const sandbox::ExecResult& r) {
     out.detail = "the session command itself ran past its limit";
     return out;
   }
+  if (r.out_truncated || r.err_truncated) {  // more than the sandbox captures: more than CWM's limit too
+    out.error_kind = "too_long";
+    out.detail = "the shell driver's output was cut at the sandbox's capture limit";
+    return out;
+  }
   if (at == std::string::npos) {
     out.error_kind = "other";
     out.detail = "no status from the shell driver: " + r.detail + " " + all.substr(0, 500);
