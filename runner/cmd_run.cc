@@ -3,6 +3,7 @@
 #include <string>
 
 #include "runner/command_line.h"
+#include "runner/profile.h"
 #include "runner/run_job.h"
 #include "tasks/evaluation.h"
 #include "tasks/suite.h"
@@ -28,8 +29,8 @@ int cmd_run(int argc, char** argv) {
   using namespace swebox::runner;
   RunOptions o;
   o.policy.clear();  // no default: a forgotten --policy must not run the oracle and report 100%
-  std::string instances, think = "off", reward = "test", grading = "sealed", backend = "native";
-  bool lenient = false, no_retry_errors = false, no_plugins = false, no_eval = false, quiet = false;
+  std::string instances, think = "off", reward = "test", grading = "sealed", backend = "native", profile = "swebox";
+  bool strict = false, lenient = false, no_retry_errors = false, no_plugins = false, no_eval = false, quiet = false;
 
   CLI::App app{"", "swebox run"};
   describe_command(app,
@@ -59,8 +60,16 @@ int cmd_run(int argc, char** argv) {
   app.add_option("--instances", instances, "only these ids (comma separated, or @FILE)")->type_name("IDS");
   app.add_option("--max-turns", o.episode.max_turns, "turns per episode")->check(whole_number_at_least(1))->capture_default_str();
   app.add_option("--context-size", o.episode.context_size, "tokens")->check(whole_number_at_least(1))->capture_default_str();
-  app.add_flag("--strict", o.episode.strict, "a format error fails the episode");
-  app.add_flag("--lenient", lenient, "format errors are sent back; 3 in a row end the episode (the default)");
+  app.add_option("--profile", profile,
+                 "swebox: this project's defaults; cwm: CWM's environment exactly (context sent as recorded, "
+                 "strict by default, no cap on format errors) (docs/profiles.md)")
+      ->check(accepted_by([](const std::string& p) { parse_profile(p); }))->type_name("NAME")
+      ->capture_default_str();
+  auto* strict_flag = app.add_flag("--strict", strict, "a format error fails the episode (the default under --profile cwm)");
+  app.add_flag("--lenient", lenient,
+               "format errors are sent back; under --profile swebox (the default there) 3 in a row end the "
+               "episode, under cwm none do")
+      ->excludes(strict_flag);
   app.add_option("--reward", reward, "test | similarity | both | none")
       ->check(swebox::runner::accepted_by([](const std::string& s) { parse_reward_kind(s); }))->type_name("KIND")
       ->capture_default_str();
@@ -100,6 +109,9 @@ int cmd_run(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "no progress output");
   if (auto status = parse_command_line(app, argc, argv)) return *status;
 
+  // The profile first, then the flags that override it.
+  apply_profile(parse_profile(profile), o.episode, o.policy_options);
+  if (strict) o.episode.strict = true;
   if (lenient) o.episode.strict = false;
   o.retry_errors = !no_retry_errors;
   o.episode.plugins = !no_plugins;

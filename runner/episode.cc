@@ -24,7 +24,8 @@ using traj::ExitStatus;
 using Clock = std::chrono::steady_clock;
 
 nlohmann::json EpisodeConfig::to_json() const {
-  return {{"max_turns", max_turns},
+  return {{"profile", to_string(profile)},
+          {"max_turns", max_turns},
           {"context_size", context_size},
           {"max_prompt_len", max_prompt_len},
           {"max_user_turn_len", max_user_turn_len},
@@ -78,6 +79,8 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
     rec_.model = s.policy.model_name();
     rec_.config = c.to_json();
     rec_.sampling = s.policy.sampling();
+    rec_.profile = to_string(c.profile);
+    rec_.templates = s.templates_id;
     rec_.started_at = utc_now();
     obs_cfg_.context_size = c.context_size;
     obs_cfg_.max_turns = c.max_turns;
@@ -108,10 +111,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
       sc.system_paths = tasks::system_paths(env);
       for (const auto& kv : env.env) sc.env.push_back(kv);
       sandbox_ = sandbox::make_sandbox(s_.io, sc, c_.backend);
-      tools::ToolsetConfig tc;
-      tc.plugins = c_.plugins;
-      tc.bash_timeout_s = c_.bash_timeout_s;
-      toolset_ = std::make_unique<tools::Toolset>(*sandbox_, tc, s_.templates);
+      toolset_ = std::make_unique<tools::Toolset>(*sandbox_, toolset_config(c_), s_.templates);
     } catch (const std::exception& e) {
       setup_error_ = std::string("could not prepare the sandbox for ") + inst_.instance_id + ": " + e.what();
     }
@@ -130,7 +130,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
       rec_.task_prompt = prompt.message.content;
       rec_.prompt_text = prompt.text;
       tokens_ = obs_cfg_.count_tokens(prompt.text);
-      session_ = s_.policy.start({inst_, rec_.sample, c_.workspace});
+      session_ = s_.policy.start({inst_, rec_.sample, c_.workspace, c_.think, c_.max_action_len});
     } catch (const std::exception& e) {
       return infra_end("setup", std::string("could not start the episode: ") + e.what());
     }
@@ -179,7 +179,9 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
       return end(ExitStatus::context_exceeded, "context of " + std::to_string(tokens_) + " tokens exceeds " +
                                                    std::to_string(c_.context_size));
     if (step_ >= c_.max_turns) return end(ExitStatus::max_turns, "reached max_turns " + std::to_string(c_.max_turns));
-    if (action_tokens > c_.max_action_len)
+    // CWM cuts an action at max_action_len as it is generated and goes on (the cwm profile asks the
+    // server for at most that many tokens); the swebox profile ends the episode instead.
+    if (c_.profile != Profile::cwm && action_tokens > c_.max_action_len)
       return end(ExitStatus::limit, "action of " + std::to_string(action_tokens) + " tokens exceeds max_action_len");
     // CWM parses the reply up to its first stop token; text a server let through after it is ignored.
     std::string_view reply = tools::cut_at_stop_markers(text);
@@ -193,7 +195,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
                                                  (c_.think == tools::ThinkMode::off ? "" : " after the thinking part") +
                                                  " (" + perr->text() + ")");
       if (c_.strict) return end(ExitStatus::format_error, "strict format: " + perr->text());
-      if (++format_errors_ >= c_.max_format_errors)
+      if (++format_errors_ >= c_.max_format_errors && c_.max_format_errors > 0)
         return end(ExitStatus::format_error, std::to_string(format_errors_) + " format errors in a row; last: " + perr->text());
       tools::Observation obs = tools::error_observation(*perr, ends_with(text, tools::kEndOfTurn), obs_cfg_);
       record_observation(turn, obs);
@@ -223,8 +225,9 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
                                    r.patch.has_value()};
     if (r.error_kind == "timeout") ++bash_timeouts_;
     // A failure may mean the sandbox itself is gone (killed, out of memory): then no later action
-    // can succeed, and the episode is the environment's failure, not the agent's. Probed on
-    // failures only, so a working turn pays nothing.
+    // can succeed and the episode ends, recorded as stage "sandbox" — the model's outcome, since the
+    // agent's own commands ran in it (trajectories/record.cc). Probed on failures only, so a working
+    // turn pays nothing.
     if (!r.ok && !sandbox_alive())
       return infra_end("sandbox", "the sandbox died during turn " + std::to_string(turn.index) + " (" +
                                       turn.call->tool + "): " + r.feedback.substr(0, 300));

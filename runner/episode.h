@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runner/policy.h"
+#include "runner/profile.h"
 #include "sandbox/sandbox.h"
 #include "tasks/environment.h"
 #include "tasks/evaluation.h"
@@ -29,13 +30,14 @@ using tasks::parse_reward_kind;
 
 // Defaults are CWM's (docs/formats.md §1.6).
 struct EpisodeConfig {
+  Profile profile = Profile::swebox;   // runner/profile.h: which environment the episode reproduces
   long max_turns = 128;
   size_t context_size = 131072;
   size_t max_prompt_len = 8192;
   size_t max_user_turn_len = 32768;
   size_t max_action_len = 65536;       // tokens; a longer action ends the episode (limit)
   bool strict = false;                 // strict: any format error fails the episode (CWM training)
-  int max_format_errors = 3;           // lenient: consecutive format errors that end it (mini-swe-agent)
+  int max_format_errors = 3;           // lenient: consecutive format errors that end it (mini-swe-agent); 0: no cap (CWM)
   double wall_limit_s = 2400;          // the sandbox's lifetime
   double bash_timeout_s = 120;
   tools::ThinkMode think = tools::ThinkMode::off;
@@ -68,6 +70,8 @@ struct EpisodeServices {
   std::string policy_spec;                 // as given to --policy, recorded with each episode
   std::string run_id;
   std::string report_dir;                  // where per-instance evaluation files go ("" = none)
+  // The template set, recorded with each episode: {"set": "shipped" or the --templates dir, "content_id"}.
+  nlohmann::json templates_id = nlohmann::json::object();
   // Called on `io` before each policy request, with the episode so far (a live display's turn count).
   std::function<void(const traj::Episode&)> on_turn = {};
 };

@@ -15,7 +15,9 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "runner/profile.h"
 #include "tasks/suite.h"
+#include "tools/action_parser.h"
 #include "trajectories/record.h"
 
 namespace swebox::runner {
@@ -44,6 +46,10 @@ struct EpisodeStart {
   int sample = 0;
   // The workspace path inside the sandbox (where the repository is), for policies that act on it.
   std::string workspace = "/testbed";
+  // What the recorded context holds after each observation (the think prefix), and the longest
+  // action the episode takes (tokens): a policy that can cap generation caps it there.
+  tools::ThinkMode think = tools::ThinkMode::off;
+  size_t max_action_len = 0;  // 0: no cap
 };
 
 class Policy {
@@ -64,6 +70,7 @@ struct PolicySpecError : std::invalid_argument {
 };
 
 struct PolicyOptions {
+  Profile profile = Profile::swebox;  // how the context is laid out for a server (runner/profile.h)
   double request_timeout_s = 600;
   int max_retries = 6;
   double backoff_initial_s = 1.0;

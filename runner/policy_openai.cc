@@ -1,12 +1,15 @@
 // openai:URL[#model] — an OpenAI-compatible server (vLLM, SGLang, llama.cpp, OpenAI itself over a
 // local proxy). URL is the API base (http://host:port/v1); `?api=completions` switches from
-// /chat/completions to /completions with the conversation rendered in CWM's header format.
+// /chat/completions to /completions, sent the recorded token-stream context byte for byte.
+// Under the cwm profile the chat request is the recorded context in the layout CWM's own server
+// (fgserve) renders back into exactly that stream (docs/profiles.md).
 // Each call: resolve, connect, POST, read, all async with one deadline; 429, 5xx, connection
 // errors and timeouts are retried with exponential backoff; other 4xx fail at once (a 400 that
 // says the context is too long becomes context_exceeded).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <random>
@@ -17,6 +20,7 @@
 #include <boost/beast/http.hpp>
 
 #include "runner/policy.h"
+#include "tools/observation.h"
 
 namespace swebox::runner {
 
@@ -66,13 +70,49 @@ Endpoint parse_endpoint(const std::string& spec) {
   return ep;
 }
 
-// CWM's message framing (docs/formats.md §1.3), for servers that only complete raw text.
-std::string render_cwm_prompt(const std::vector<traj::Message>& messages) {
-  std::string s = "<|begin_of_text|>";
-  for (const traj::Message& m : messages)
-    s += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + m.content + "<|eot_id|>";
-  s += "<|start_header_id|>assistant<|end_header_id|>\n\n";
-  return s;
+// What follows the assistant header in think mode: "<think>\n" (tag) or the thinking-start token.
+std::string think_prefix(tools::ThinkMode think) {
+  return tools::assistant_prefix(think).substr(tools::message_header("assistant").size());
+}
+
+// The action as the body of a past assistant message: the think prefix it followed, and without
+// the end token, which the server puts after every past message.
+std::string assistant_body(const traj::Action& a, tools::ThinkMode think) {
+  std::string_view text = a.text;
+  if (text.size() >= tools::kEndOfTurn.size() && text.substr(text.size() - tools::kEndOfTurn.size()) == tools::kEndOfTurn)
+    text.remove_suffix(tools::kEndOfTurn.size());
+  return think_prefix(think) + std::string(text);
+}
+
+// fgserve names a tool result's header "tool: NAME" from its tool_call_id, NAME being all but the
+// last 33 characters ("-" and 32 hex digits): a fixed id per turn keeps requests reproducible.
+std::string tool_call_id(const std::string& tool, int turn) {
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%032x", static_cast<unsigned>(turn));
+  return tool + "-" + hex;
+}
+
+// The recorded context as chat messages, laid out as CWM's server expects (profile cwm): system and
+// task as recorded (bodies stripped, as the server strips them), each action an assistant message
+// with its think prefix, each tool result a tool message (rendered "tool: NAME"), each format
+// error the user message it was. In think-token mode the prefix of the reply to come is sent as a
+// final assistant message (a generation prefix); in tag mode the server adds it (reasoning on).
+json cwm_chat_messages(const traj::Episode& e, tools::ThinkMode think) {
+  json messages = json::array();
+  if (!e.system_prompt.empty())
+    messages.push_back({{"role", "system"}, {"content", std::string(tools::python_strip(e.system_prompt))}});
+  messages.push_back({{"role", "user"}, {"content", e.task_prompt}});
+  for (const traj::Turn& t : e.turns) {
+    messages.push_back({{"role", "assistant"}, {"content", assistant_body(t.action, think)}});
+    if (t.observation.text.empty()) continue;
+    if (t.call && t.result)
+      messages.push_back({{"role", "tool"}, {"tool_call_id", tool_call_id(t.call->tool, t.index)},
+                          {"content", t.observation.content}});
+    else
+      messages.push_back({{"role", "user"}, {"content", t.observation.content}});
+  }
+  if (think == tools::ThinkMode::token) messages.push_back({{"role", "assistant"}, {"content", think_prefix(think)}});
+  return messages;
 }
 
 // vLLM returns token ids as "token_id:123" when asked (return_tokens_as_token_ids).
@@ -92,10 +132,23 @@ int64_t token_count(const json& usage, const char* key) {
   return d >= 0 && d < 9.2e18 ? static_cast<int64_t>(d) : 0;
 }
 
-traj::Action parse_reply(const json& body, bool completions_api) {
+// How the reply is read back into the recorded action.
+struct ReplyRules {
+  bool completions_api = false;
+  tools::ThinkMode think = tools::ThinkMode::off;
+  bool cwm = false;          // profile cwm: the end token belongs to the action
+  int64_t max_tokens = 0;    // sent (0: none), to tell a cut reply from one that stopped
+};
+
+std::string string_field(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+traj::Action parse_reply(const json& body, const ReplyRules& rules) {
   traj::Action a;
   const json& choice = body.at("choices").at(0);
-  if (completions_api) {
+  if (rules.completions_api) {
     a.text = choice.value("text", "");
     if (auto lp = choice.find("logprobs"); lp != choice.end() && lp->is_object()) {
       for (const json& v : lp->value("token_logprobs", json::array())) a.logprobs.push_back(v.is_number() ? v.get<double>() : 0.0);
@@ -104,7 +157,12 @@ traj::Action parse_reply(const json& body, bool completions_api) {
     }
   } else {
     const json& msg = choice.at("message");
-    a.text = msg.value("content", json("")).is_string() ? msg["content"].get<std::string>() : "";
+    a.text = string_field(msg, "content");
+    // A reasoning server splits the generation at "\n</think>\n" (CWM's fgserve, vLLM's parsers);
+    // in think mode the action is the whole generation, so the split is undone.
+    a.reasoning = string_field(msg, "reasoning_content");
+    if (a.reasoning.empty()) a.reasoning = string_field(msg, "reasoning");
+    if (!a.reasoning.empty() && rules.think == tools::ThinkMode::tag) a.text = a.reasoning + "\n</think>\n" + a.text;
     if (auto lp = choice.find("logprobs"); lp != choice.end() && lp->is_object()) {
       for (const json& c : lp->value("content", json::array())) {
         a.logprobs.push_back(c.value("logprob", 0.0));
@@ -113,12 +171,30 @@ traj::Action parse_reply(const json& body, bool completions_api) {
     }
   }
   if (a.tokens.size() != a.logprobs.size()) a.tokens.clear();  // partial ids are worse than none
+  if (rules.cwm && a.tokens.empty()) {
+    // fgserve's /completions returns the generated ids themselves (no log-probs).
+    if (auto t = choice.find("tokens"); t != choice.end() && t->is_array() && !t->empty() &&
+        std::all_of(t->begin(), t->end(), [](const json& v) { return v.is_number_integer(); }))
+      for (const json& v : *t) a.tokens.push_back(v.get<int32_t>());
+  }
   a.finish_reason = choice.value("finish_reason", json("")).is_string() ? choice["finish_reason"].get<std::string>() : "";
   if (auto u = body.find("usage"); u != body.end() && u->is_object()) {
     a.usage.prompt_tokens = token_count(*u, "prompt_tokens");
     a.usage.completion_tokens = token_count(*u, "completion_tokens");
   }
   a.usage.api_calls = 1;
+  // Profile cwm: a reply that stopped (on the end token, which servers leave out of the text) ends
+  // with <|eot_id|>, as the action CWM generates does; one cut at max_tokens does not, and the
+  // observation then starts with it. fgserve reports no finish_reason (chat) or always "length"
+  // (completions): the completion count against max_tokens decides where it is known.
+  if (rules.cwm && tools::cut_at_stop_markers(a.text).size() == a.text.size()) {
+    bool cut = rules.max_tokens > 0 && a.usage.completion_tokens > 0 ? a.usage.completion_tokens >= rules.max_tokens
+                                                                     : a.finish_reason == "length";
+    if (!cut) {
+      a.text += tools::kEndOfTurn;
+      a.end_token_added = true;
+    }
+  }
   return a;
 }
 
@@ -131,9 +207,9 @@ bool says_context_too_long(const std::string& body) {
 // One completion request, retried as needed; owns itself until it calls `done`.
 class Call : public std::enable_shared_from_this<Call> {
  public:
-  Call(net::io_context& io, const Endpoint& ep, const PolicyOptions& opt, std::string target, std::string body,
-       ActionHandler done)
-      : io_(io), ep_(ep), opt_(opt), resolver_(io), stream_(io), timer_(io), done_(std::move(done)) {
+  Call(net::io_context& io, const Endpoint& ep, const PolicyOptions& opt, ReplyRules rules, std::string target,
+       std::string body, ActionHandler done)
+      : io_(io), ep_(ep), opt_(opt), rules_(rules), resolver_(io), stream_(io), timer_(io), done_(std::move(done)) {
     req_ = {http::verb::post, target, 11};
     req_.set(http::field::host, ep.host);
     req_.set(http::field::content_type, "application/json");
@@ -179,7 +255,7 @@ class Call : public std::enable_shared_from_this<Call> {
       return finish(std::move(e), {});
     }
     try {
-      traj::Action a = parse_reply(json::parse(res_.body()), ep_.completions_api);
+      traj::Action a = parse_reply(json::parse(res_.body()), rules_);
       finish(std::nullopt, std::move(a));
     } catch (const std::exception& ex) {
       finish(PolicyError{PolicyError::Kind::other, std::string("unreadable reply: ") + ex.what() + ": " + res_.body().substr(0, 300)}, {});
@@ -210,6 +286,7 @@ class Call : public std::enable_shared_from_this<Call> {
   net::io_context& io_;
   Endpoint ep_;
   PolicyOptions opt_;
+  ReplyRules rules_;
   tcp::resolver resolver_;
   beast::tcp_stream stream_;
   net::steady_timer timer_;
@@ -223,16 +300,42 @@ class Call : public std::enable_shared_from_this<Call> {
 
 class OpenAISession : public PolicySession {
  public:
-  OpenAISession(net::io_context& io, const Endpoint& ep, const PolicyOptions& opt) : io_(io), ep_(ep), opt_(opt) {}
+  OpenAISession(net::io_context& io, const Endpoint& ep, const PolicyOptions& opt, const EpisodeStart& start)
+      : io_(io), ep_(ep), opt_(opt), think_(start.think), max_action_len_(start.max_action_len) {}
 
   void async_next(const traj::Episode& so_far, ActionHandler done) override {
+    const bool cwm = opt_.profile == Profile::cwm;
     json body = opt_.sampling.is_object() ? opt_.sampling : json::object();
     if (!ep_.model.empty()) body["model"] = ep_.model;
+    ReplyRules rules{ep_.completions_api, think_, cwm, 0};
+    if (cwm) {
+      // CWM cuts an action at max_action_len tokens as it is generated (the episode goes on).
+      if (max_action_len_ > 0) {
+        int64_t cap = static_cast<int64_t>(std::min<size_t>(max_action_len_, INT64_MAX));
+        if (!body.contains("max_tokens") || !body["max_tokens"].is_number_integer() || body["max_tokens"].get<int64_t>() > cap)
+          body["max_tokens"] = cap;
+      }
+      // Special tokens stay in the text (the think-token markers, the end token), as generated.
+      body["skip_special_tokens"] = false;
+      body["include_stop_str_in_output"] = true;
+    }
+    if (body.contains("max_tokens") && body["max_tokens"].is_number_integer()) rules.max_tokens = body["max_tokens"].get<int64_t>();
     std::string target;
     if (ep_.completions_api) {
-      body["prompt"] = render_cwm_prompt(so_far.messages());
+      // The recorded token stream, byte for byte; it begins with <|begin_of_text|>, so the server adds none.
+      body["prompt"] = so_far.context_text();
+      if (cwm) body["add_special_tokens"] = false;
       if (!body.contains("logprobs")) body["logprobs"] = 1;
       target = ep_.base_path + "/completions";
+    } else if (cwm) {
+      body["messages"] = cwm_chat_messages(so_far, think_);
+      if (think_ == tools::ThinkMode::tag) body["reasoning"] = {{"enabled", true}};  // the server adds "<think>\n"
+      if (think_ == tools::ThinkMode::token) {
+        body["continue_final_message"] = true;  // vLLM: the last assistant message is a generation prefix
+        body["add_generation_prompt"] = false;
+      }
+      if (!body.contains("logprobs")) body["logprobs"] = true;
+      target = ep_.base_path + "/chat/completions";
     } else {
       json messages = json::array();
       for (const traj::Message& m : so_far.messages()) messages.push_back({{"role", m.role}, {"content", m.content}});
@@ -240,7 +343,7 @@ class OpenAISession : public PolicySession {
       if (!body.contains("logprobs")) body["logprobs"] = true;
       target = ep_.base_path + "/chat/completions";
     }
-    std::make_shared<Call>(io_, ep_, opt_, target, body.dump(-1, ' ', false, json::error_handler_t::replace),
+    std::make_shared<Call>(io_, ep_, opt_, rules, target, body.dump(-1, ' ', false, json::error_handler_t::replace),
                            std::move(done))
         ->start();
   }
@@ -249,13 +352,15 @@ class OpenAISession : public PolicySession {
   net::io_context& io_;
   Endpoint ep_;
   PolicyOptions opt_;
+  tools::ThinkMode think_;
+  size_t max_action_len_;
 };
 
 class OpenAIPolicy : public Policy {
  public:
   OpenAIPolicy(net::io_context& io, Endpoint ep, PolicyOptions opt) : io_(io), ep_(std::move(ep)), opt_(std::move(opt)) {}
-  std::unique_ptr<PolicySession> start(const EpisodeStart&) override {
-    return std::make_unique<OpenAISession>(io_, ep_, opt_);
+  std::unique_ptr<PolicySession> start(const EpisodeStart& start) override {
+    return std::make_unique<OpenAISession>(io_, ep_, opt_, start);
   }
   std::string model_name() const override { return ep_.model.empty() ? "openai:" + ep_.host : ep_.model; }
   json sampling() const override { return opt_.sampling; }

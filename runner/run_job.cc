@@ -131,11 +131,14 @@ int run_job(const RunOptions& o) {
   tasks::WorkspaceCache cache(o.repos_dir, o.cache_dir.empty() ? tasks::default_workspace_cache_dir() : o.cache_dir);
 
   // ---- the run's identity: a resume must continue the same run
-  nlohmann::json identity;
+  nlohmann::json identity, templates_id;
   try {
     std::string template_texts;
     for (const auto& [key, text] : templates.all()) template_texts += key + '\0' + text + '\0';
-    identity = {{"policy", o.policy},
+    templates_id = {{"set", o.templates_dir.empty() ? std::string("shipped") : o.templates_dir},
+                    {"content_id", tasks::content_id(template_texts)}};
+    identity = {{"profile", to_string(o.episode.profile)},
+                {"policy", o.policy},
                 {"model", policy->model_name()},
                 {"sampling", policy->sampling()},
                 {"suite", tasks::content_id(read_file(o.suite))},
@@ -152,6 +155,10 @@ int run_job(const RunOptions& o) {
     nlohmann::json was;
     try {
       was = nlohmann::json::parse(read_file(identity_path)).at("identity");
+      // Runs recorded before profiles existed ran the swebox profile.
+      if (was.is_object() && !was.contains("profile")) was["profile"] = "swebox";
+      if (was.is_object() && was.contains("config") && was["config"].is_object() && !was["config"].contains("profile"))
+        was["config"]["profile"] = "swebox";
     } catch (const std::exception& e) {
       return say(kRunCannotStart, identity_path + " is unreadable (" + e.what() + "); move it away to resume "
                                   "without comparing the run's identity");
@@ -218,6 +225,7 @@ int run_job(const RunOptions& o) {
   RunDisplay display(io, {to_run, done.size(), o.jobs, o.out_dir, o.progress});
   EpisodeServices services{io, blocking, cache, *environments, o.repos_dir, templates, *policy, o.policy, o.run_id,
                            o.out_dir + "/logs/run_evaluation"};
+  services.templates_id = templates_id;
   services.on_turn = [&display](const traj::Episode& e) {
     display.turn(traj::episode_key(e.instance_id, e.sample), static_cast<int>(e.turns.size()) + 1,
                  e.usage.prompt_tokens + e.usage.completion_tokens);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
 
 namespace swebox::traj {
@@ -93,6 +94,8 @@ json turn_json(const Turn& t) {
   j["index"] = t.index;
   j["action"] = {{"text", t.action.text}, {"tokens", t.action.tokens}, {"logprobs", t.action.logprobs},
                  {"finish_reason", t.action.finish_reason}, {"usage", usage_json(t.action.usage)}};
+  if (!t.action.reasoning.empty()) j["action"]["reasoning"] = t.action.reasoning;
+  if (t.action.end_token_added) j["action"]["end_token_added"] = true;
   j["call"] = t.call ? json{{"tool", t.call->tool}, {"body", t.call->body}} : json(nullptr);
   j["parse_error"] = t.parse_error ? json{{"kind", t.parse_error->kind}, {"message", t.parse_error->message}}
                                    : json(nullptr);
@@ -122,6 +125,8 @@ Turn turn_from(const json& j) {
     get(*a, "tokens", t.action.tokens);
     get(*a, "logprobs", t.action.logprobs);
     get(*a, "finish_reason", t.action.finish_reason);
+    get(*a, "reasoning", t.action.reasoning);
+    get(*a, "end_token_added", t.action.end_token_added);
     if (a->contains("usage")) t.action.usage = usage_from((*a)["usage"]);
   }
   if (auto c = j.find("call"); c != j.end() && c->is_object()) {
@@ -188,12 +193,22 @@ std::vector<Message> Episode::messages() const {
   if (!system_prompt.empty()) m.push_back({"system", system_prompt});
   m.push_back({"user", task_prompt});
   for (const Turn& t : turns) {
-    m.push_back({"assistant", t.action.text});
+    // A chat message's end token is implied: an action that ends with one (profile cwm) is sent without it.
+    std::string_view action = t.action.text;
+    constexpr std::string_view eot = "<|eot_id|>";
+    if (action.size() >= eot.size() && action.substr(action.size() - eot.size()) == eot) action.remove_suffix(eot.size());
+    m.push_back({"assistant", std::string(action)});
     // Observations go back as user turns (a "tool" role would need call ids a text protocol lacks).
     const std::string& obs = t.observation.content.empty() ? t.observation.text : t.observation.content;
     if (!obs.empty()) m.push_back({"user", obs});
   }
   return m;
+}
+
+std::string Episode::context_text() const {
+  std::string s = prompt_text;
+  for (const Turn& t : turns) s += t.action.text + t.observation.text;
+  return s;
 }
 
 bool Episode::resolved() const {
@@ -232,6 +247,8 @@ json to_json(const Episode& e) {
   j["sample"] = e.sample;
   j["policy"] = e.policy;
   j["model"] = e.model;
+  j["profile"] = e.profile;
+  j["templates"] = e.templates;
   j["config"] = e.config;
   j["sampling"] = e.sampling;
   j["prompt"] = {{"system", e.system_prompt}, {"user", e.task_prompt}, {"text", e.prompt_text}, {"tokens", e.prompt_tokens}};
@@ -272,6 +289,8 @@ Episode episode_from_json(const json& j) {
   get(j, "sample", e.sample);
   get(j, "policy", e.policy);
   get(j, "model", e.model);
+  get(j, "profile", e.profile);  // records from before profiles: "swebox"
+  if (auto t = j.find("templates"); t != j.end() && t->is_object()) e.templates = *t;
   if (j.contains("config")) e.config = j["config"];
   if (j.contains("sampling")) e.sampling = j["sampling"];
   if (auto p = j.find("prompt"); p != j.end() && p->is_object()) {

@@ -34,6 +34,12 @@ struct Action {
   std::vector<double> logprobs;  // one per token when known (or per returned piece of text)
   std::string finish_reason;     // "stop", "length", ... when known
   Usage usage;                   // this call alone
+  // What a reasoning server split out as reasoning_content (already part of `text` in think mode,
+  // where the action is the whole generation); "" when none.
+  std::string reasoning;
+  // `text` ends with an <|eot_id|> the server stopped on but did not return (profile cwm: the end
+  // token belongs to the action, docs/profiles.md); no log-prob covers it.
+  bool end_token_added = false;
 };
 
 struct ToolCall {
@@ -134,6 +140,9 @@ struct Episode {
   int sample = 0;                   // 0-based index among the samples of this instance
   std::string policy;               // the policy spec, e.g. openai:http://host/v1#model
   std::string model;                // model name as exported (model_name_or_path)
+  std::string profile = "swebox";   // the environment reproduced: swebox | cwm (docs/profiles.md)
+  // The prompt and notice templates: {"set": "shipped" or the --templates directory, "content_id"}.
+  nlohmann::json templates = nlohmann::json::object();
   nlohmann::json config = nlohmann::json::object();    // limits, parser mode, reward mode, templates
   nlohmann::json sampling = nlohmann::json::object();  // temperature, top_p, max_tokens, seed ...
   std::string system_prompt;
@@ -151,6 +160,9 @@ struct Episode {
   // The conversation as chat messages: system, task, then per turn the action (assistant) and the
   // observation (user), as the policy saw it.
   std::vector<Message> messages() const;
+  // The token-stream text of the context so far: prompt.text, then each turn's action text and
+  // observation text. What a completions policy is sent, byte for byte.
+  std::string context_text() const;
   // terminal.eval says the instance is resolved (FULL, docs/formats.md §4.3).
   bool resolved() const;
   // Derived from the exit status and terminal.eval (written as terminal.outcome, never read back).

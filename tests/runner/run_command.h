@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "runner_fixture.h"
+
 namespace swebox::test {
 
 // Starts `swebox run ARGS` with stdout and stderr going to `log` (appended to, or truncated first);
@@ -45,5 +47,24 @@ inline std::string slurp(const std::string& p) {
   std::ifstream in(p);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
+
+struct Ran {
+  int rc;
+  std::string log;
+};
+
+// `swebox run` on the fixture suite (or `suite`) into `out`, waited for; the log is `out`.log.
+inline Ran run_on_fixture(const std::string& out, const std::string& policy, std::vector<std::string> extra,
+                          std::string suite = "") {
+  auto& f = runner_fixture();
+  std::vector<std::string> a = {"--suite", suite.empty() ? f.suite : suite, "--repos", f.repos, "--out", out,
+                                "--cache", f.cache, "--policy", policy};
+  a.insert(a.end(), extra.begin(), extra.end());
+  std::string log = out + ".log";
+  int rc = wait_exit(spawn_run(a, log, false));
+  return {rc, slurp(log)};
+}
+
+inline std::string scratch(const std::string& name) { return runner_fixture().scratch + "/" + name; }
 
 }  // namespace swebox::test

@@ -33,23 +33,11 @@ using nlohmann::json;
 
 namespace {
 
-struct Ran {
-  int rc;
-  std::string log;
-};
-
-// `swebox run` on the fixture suite (or `suite`) into `out`, waited for.
+using swebox::test::Ran;
+using swebox::test::scratch;
 Ran run(const std::string& out, const std::string& policy, std::vector<std::string> extra, std::string suite = "") {
-  auto& f = runner_fixture();
-  std::vector<std::string> a = {"--suite", suite.empty() ? f.suite : suite, "--repos", f.repos, "--out", out,
-                                "--cache", f.cache, "--policy", policy};
-  a.insert(a.end(), extra.begin(), extra.end());
-  std::string log = out + ".log";
-  int rc = wait_exit(spawn_run(a, log, false));
-  return {rc, slurp(log)};
+  return swebox::test::run_on_fixture(out, policy, std::move(extra), std::move(suite));
 }
-
-std::string scratch(const std::string& name) { return runner_fixture().scratch + "/" + name; }
 
 // A model server: lists `served` at /models (404 when empty), and answers a chat request with
 // what `reply` says for the instance its task prompt is about.

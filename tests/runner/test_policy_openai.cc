@@ -147,19 +147,23 @@ TEST_CASE("openai policy retries a refused connection and then fails clearly") {
   CHECK(o.error->message.find("connect") != std::string::npos);
 }
 
-TEST_CASE("openai completions API renders CWM headers and reads token logprobs") {
+TEST_CASE("openai completions API sends the recorded token stream byte for byte and reads token logprobs") {
   nlohmann::json reply = {{"choices", {{{"text", "<tool: bash>\nls\n</tool>"}, {"finish_reason", "stop"},
                                         {"logprobs", {{"tokens", {"token_id:5"}}, {"token_logprobs", {-0.25}}}}}}},
                           {"usage", {{"prompt_tokens", 9}, {"completion_tokens", 1}}}};
   StubOpenAIServer server({{200, reply.dump()}});
-  Outcome o = ask("openai:" + server.url() + "?api=completions#m", fast_options(), conversation());
+  traj::Episode e = conversation();
+  e.prompt_text = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nsys<|eot_id|>"
+                  "<|start_header_id|>user<|end_header_id|>\n\ntask<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
+  e.turns[0].observation.text = "<|eot_id|><|start_header_id|>tool: bash<|end_header_id|>\n\n<output>\na.py\n</output>"
+                                "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
+  Outcome o = ask("openai:" + server.url() + "?api=completions#m", fast_options(), e);
   REQUIRE(!o.error);
   CHECK(o.action.tokens == std::vector<int32_t>{5});
+  CHECK(o.action.text == "<tool: bash>\nls\n</tool>");  // the swebox profile adds no end token
   CHECK(server.targets()[0] == "/v1/completions");
-  std::string prompt = server.requests()[0]["prompt"];
-  CHECK(prompt.find("<|start_header_id|>system<|end_header_id|>\n\nsys<|eot_id|>") != std::string::npos);
-  const std::string tail = "<|start_header_id|>assistant<|end_header_id|>\n\n";
-  CHECK(prompt.substr(prompt.size() - tail.size()) == tail);
+  CHECK(server.requests()[0]["prompt"] == e.prompt_text + e.turns[0].action.text + e.turns[0].observation.text);
+  CHECK(!server.requests()[0].contains("skip_special_tokens"));  // the swebox profile sends no server extensions
 }
 
 TEST_CASE("bad policy specs are refused with the accepted forms") {
