@@ -78,10 +78,7 @@ std::string think_prefix(tools::ThinkMode think) {
 // The action as the body of a past assistant message: the think prefix it followed, and without
 // the end token, which the server puts after every past message.
 std::string assistant_body(const traj::Action& a, tools::ThinkMode think) {
-  std::string_view text = a.text;
-  if (text.size() >= tools::kEndOfTurn.size() && text.substr(text.size() - tools::kEndOfTurn.size()) == tools::kEndOfTurn)
-    text.remove_suffix(tools::kEndOfTurn.size());
-  return think_prefix(think) + std::string(text);
+  return think_prefix(think) + a.text_without_end_token();
 }
 
 // fgserve names a tool result's header "tool: NAME" from its tool_call_id, NAME being all but the
@@ -177,7 +174,9 @@ traj::Action parse_reply(const json& body, const ReplyRules& rules) {
         std::all_of(t->begin(), t->end(), [](const json& v) { return v.is_number_integer(); }))
       for (const json& v : *t) a.tokens.push_back(v.get<int32_t>());
   }
-  a.finish_reason = choice.value("finish_reason", json("")).is_string() ? choice["finish_reason"].get<std::string>() : "";
+  // Absent in fgserve's chat replies: choice["finish_reason"] on a const object without it would be
+  // undefined behaviour, so the field is looked up.
+  a.finish_reason = string_field(choice, "finish_reason");
   if (auto u = body.find("usage"); u != body.end() && u->is_object()) {
     a.usage.prompt_tokens = token_count(*u, "prompt_tokens");
     a.usage.completion_tokens = token_count(*u, "completion_tokens");

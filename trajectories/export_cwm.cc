@@ -52,7 +52,7 @@ json to_cwm_dump(const Episode& e) {
       info["pred_patch"] = term.patch;
     }
     // A terminal transition carries no observation (CWM asserts it).
-    transitions.push_back(transition(t.action.tokens, t.action.text, reward,
+    transitions.push_back(transition(t.action.tokens, t.action.text_without_end_token(), reward,
                                      last ? std::vector<int32_t>{} : t.observation.tokens,
                                      last ? std::string() : t.observation.text, last,
                                      last ? outcomes : json::object(), std::move(info)));

@@ -193,16 +193,19 @@ std::vector<Message> Episode::messages() const {
   if (!system_prompt.empty()) m.push_back({"system", system_prompt});
   m.push_back({"user", task_prompt});
   for (const Turn& t : turns) {
-    // A chat message's end token is implied: an action that ends with one (profile cwm) is sent without it.
-    std::string_view action = t.action.text;
-    constexpr std::string_view eot = "<|eot_id|>";
-    if (action.size() >= eot.size() && action.substr(action.size() - eot.size()) == eot) action.remove_suffix(eot.size());
-    m.push_back({"assistant", std::string(action)});
+    m.push_back({"assistant", t.action.text_without_end_token()});
     // Observations go back as user turns (a "tool" role would need call ids a text protocol lacks).
     const std::string& obs = t.observation.content.empty() ? t.observation.text : t.observation.content;
     if (!obs.empty()) m.push_back({"user", obs});
   }
   return m;
+}
+
+std::string Action::text_without_end_token() const {
+  constexpr std::string_view eot = "<|eot_id|>";
+  std::string_view t = text;
+  if (t.size() >= eot.size() && t.substr(t.size() - eot.size()) == eot) t.remove_suffix(eot.size());
+  return std::string(t);
 }
 
 std::string Episode::context_text() const {

@@ -40,6 +40,9 @@ struct Action {
   // `text` ends with an <|eot_id|> the server stopped on but did not return (profile cwm: the end
   // token belongs to the action, docs/profiles.md); no log-prob covers it.
   bool end_token_added = false;
+  // `text` without a final <|eot_id|>: the action as CWM decodes it (action_str) and as a chat
+  // message holds it (the end token implied).
+  std::string text_without_end_token() const;
 };
 
 struct ToolCall {

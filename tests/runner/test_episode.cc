@@ -339,3 +339,29 @@ TEST_CASE("an unknown repository is an env_error record, not a crash") {
   CHECK(e.terminal.reason.find("nobody") != std::string::npos);
   CHECK(e.turns.empty());
 }
+
+TEST_CASE("max_action_len: the swebox profile ends the episode, the cwm profile goes on (CWM cuts at generation)") {
+  SWEBOX_REQUIRE_FIXTURE();
+  std::string long_echo = bash("echo " + std::string(400, 'x'));  // ~100 estimated tokens
+  for (Profile profile : {Profile::swebox, Profile::cwm}) {
+    INFO(to_string(profile));
+    boost::asio::io_context io;
+    ScriptedPolicy p(io, {long_echo, bash("echo after")}, false);
+    EpisodeConfig cfg = quick();
+    PolicyOptions po;
+    apply_profile(profile, cfg, po);
+    cfg.max_action_len = 50;
+    traj::Episode e = run(p, io, cfg);
+    if (profile == Profile::swebox) {
+      CHECK(e.terminal.status == traj::ExitStatus::limit);
+      CHECK(e.terminal.reason.find("max_action_len") != std::string::npos);
+      CHECK(e.turns.size() == 1);
+    } else {
+      CHECK(e.terminal.status == traj::ExitStatus::limit);  // the script ended, after both actions ran
+      CHECK(e.terminal.reason.find("script ended") != std::string::npos);
+      REQUIRE(e.turns.size() == 2);
+      CHECK(e.turns[0].result.has_value());
+      CHECK(e.turns[1].result->output.find("after") == 0);
+    }
+  }
+}

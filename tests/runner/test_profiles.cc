@@ -274,6 +274,17 @@ TEST_CASE("profile cwm: a chat server is sent exactly the recorded context, thin
 TEST_CASE("profile cwm: a chat server is sent exactly the recorded context, think tag with reasoning_content") {
   SWEBOX_REQUIRE_FIXTURE();
   check_sent_is_recorded(false, "tag");
+  // A replay of the recorded cwm episode meets the same observations, byte for byte.
+  std::string out = scratch("sent-chat-tag-replay");
+  Ran r = run_on_fixture(out, "replay:" + scratch("sent-chat-tag") + "/trajectories.jsonl",
+                         with(kOneTask, {"--profile", "cwm", "--lenient", "--max-turns", "4", "--think", "tag"}));
+  INFO(r.log);
+  REQUIRE(r.rc == 0);
+  auto recs = traj::read_trajectories(out + "/trajectories.jsonl");
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].turns.size() == 4);
+  CHECK(recs[0].extra["replay"]["matched"] == true);
+  CHECK(recs[0].context_text() == traj::read_trajectories(scratch("sent-chat-tag") + "/trajectories.jsonl")[0].context_text());
 }
 TEST_CASE("profile cwm: a chat server is sent exactly the recorded context, think token") {
   SWEBOX_REQUIRE_FIXTURE();
