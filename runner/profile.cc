@@ -40,8 +40,16 @@ tools::ToolsetConfig toolset_config(const EpisodeConfig& episode) {
   tc.bash_timeout_s = episode.bash_timeout_s;
   switch (episode.profile) {
     case Profile::swebox: break;
-    case Profile::cwm: break;  // the tools' CWM switches (final newline, shell semantics, submit paths) go here
+    case Profile::cwm:
+      // CWM's released backend and session (docs/formats.md §1.2, tools/toolset.h).
+      tc.keep_final_newline = true;
+      tc.shell_reads_stdin = true;
+      tc.submit_through_shell = true;
+      tc.edit_requires_utf8 = true;
+      tc.create_normalised_parent = true;
+      break;
   }
+  tc.workspace = episode.workspace;
   return tc;
 }
 

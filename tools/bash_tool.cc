@@ -31,6 +31,8 @@ std::string drop_invalid_utf8(std::string_view s) {
   return out;
 }
 
+bool is_valid_utf8(std::string_view bytes) { return drop_invalid_utf8(bytes).size() == bytes.size(); }
+
 ToolResult tool_failure(std::string tool, std::string error_kind, std::string feedback) {
   ToolResult r;
   r.tool = std::move(tool);
@@ -59,7 +61,8 @@ std::string error_kind_of(const sandbox::ExecResult& r, size_t output_limit) {
 }
 }  // namespace
 
-ToolResult bash_result(const sandbox::ExecResult& r, const Templates& templates, size_t output_limit) {
+ToolResult bash_result(const sandbox::ExecResult& r, const Templates& templates, size_t output_limit,
+                       bool keep_final_newline) {
   ToolResult result;
   result.tool = "bash";
   result.raw_output = merged_output(r);
@@ -70,15 +73,18 @@ ToolResult bash_result(const sandbox::ExecResult& r, const Templates& templates,
     result.ok = true;
     result.exit_code = r.status();
     std::string out = drop_invalid_utf8(result.raw_output);
-    if (!out.empty() && out.back() == '\n') out.pop_back();
+    if (!keep_final_newline && !out.empty() && out.back() == '\n') out.pop_back();
     result.feedback = std::move(out);
     return result;
   }
-  const char* cause = result.error_kind == "timeout"    ? "tools/bash_timeout"
-                      : result.error_kind == "too_long" ? "tools/bash_too_long"
-                                                        : "tools/bash_ended";
-  result.feedback = templates.render(cause) + " " + templates.render("tools/bash_fresh_session");
+  ToolResult notice = bash_failure(result.error_kind, templates);
+  result.feedback = std::move(notice.feedback);
   return result;
+}
+
+ToolResult bash_failure(std::string error_kind, const Templates& templates) {
+  const char* cause = error_kind == "timeout" ? "tools/bash_timeout" : error_kind == "too_long" ? "tools/bash_too_long" : "tools/bash_ended";
+  return tool_failure("bash", std::move(error_kind), templates.render(cause) + " " + templates.render("tools/bash_fresh_session"));
 }
 
 bool bash_needs_fresh_session(const sandbox::ExecResult& r, const ToolResult& result) {

@@ -8,7 +8,7 @@
 namespace swebox::tools {
 
 ToolResult create_file(sandbox::Sandbox& sandbox, const std::string& cwd, std::string_view body,
-                       const Templates& templates) {
+                       const Templates& templates, bool normalised_parent) {
   size_t nl = body.find('\n');
   std::string path(body.substr(0, nl));
   std::string content = nl == std::string_view::npos ? std::string() : std::string(body.substr(nl + 1));
@@ -20,7 +20,7 @@ ToolResult create_file(sandbox::Sandbox& sandbox, const std::string& cwd, std::s
   const std::string target = resolve_session_path(cwd, path);
   if (!path.empty() && sandbox.exists(target)) return fail("exists", "tools/create_exists", {{"path", path}});
   if (path.empty()) return fail("empty_path", "tools/create_empty_path", {});
-  std::string parent = parent_path(target);
+  std::string parent = parent_path(normalised_parent ? normalise_path(target) : target);
   if (parent.empty()) parent = cwd.empty() ? "." : cwd;
   if (!sandbox.exists(parent)) return fail("no_parent", "tools/create_no_parent", {{"path", path}, {"parent", parent}});
   if (auto error = sandbox.write_file(target, content, /*create_only=*/true))

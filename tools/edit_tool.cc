@@ -90,7 +90,7 @@ std::string universal_newlines(std::string_view text) {
 }
 
 ToolResult edit_file(sandbox::Sandbox& sandbox, const std::string& cwd, std::string_view body,
-                     const Templates& templates, bool universal) {
+                     const Templates& templates, bool universal, bool require_utf8) {
   std::vector<EditBlock> blocks = find_edit_blocks(body);
   if (blocks.empty()) return failure("no_block", templates.render("tools/edit_no_block"));
   if (blocks.size() > 1)
@@ -103,6 +103,8 @@ ToolResult edit_file(sandbox::Sandbox& sandbox, const std::string& cwd, std::str
   auto read = sandbox.read_file(target);
   if (auto* error = std::get_if<sandbox::FileError>(&read))
     return failure("unreadable", templates.render("tools/edit_unreadable", {{"path", path}, {"reason", error->message}}));
+  if (require_utf8 && !is_valid_utf8(std::get<std::string>(read)))
+    return failure("not_utf8", templates.render("tools/edit_not_utf8", {{"path", path}}));
 
   // A leading "\n" on both sides makes a match start at a line start.
   const std::string file = "\n" + (universal ? universal_newlines(std::get<std::string>(read)) : std::get<std::string>(read));

@@ -1,5 +1,7 @@
 #include "tools/session_path.h"
 
+#include <vector>
+
 namespace swebox::tools {
 
 std::string session_cwd_from(const sandbox::ExecResult& r) {
@@ -14,6 +16,32 @@ std::string session_cwd_from(const sandbox::ExecResult& r) {
 std::string resolve_session_path(const std::string& cwd, const std::string& path) {
   if (path.empty() || path.front() == '/' || cwd.empty()) return path;
   return cwd.back() == '/' ? cwd + path : cwd + "/" + path;
+}
+
+std::string normalise_path(const std::string& path) {
+  if (path.empty()) return ".";
+  const bool absolute = path.front() == '/';
+  // POSIX keeps exactly two leading slashes; Python's posixpath.normpath does the same.
+  const std::string root = !absolute ? "" : (path.size() >= 2 && path[1] == '/' && (path.size() == 2 || path[2] != '/')) ? "//" : "/";
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string part = path.substr(i, j - i);
+    if (part.empty() || part == ".") {
+    } else if (part != "..") {
+      parts.push_back(part);
+    } else if (!parts.empty() && parts.back() != "..") {
+      parts.pop_back();
+    } else if (!absolute) {
+      parts.push_back(part);
+    }
+    i = j + 1;
+  }
+  std::string out = root;
+  for (size_t k = 0; k < parts.size(); ++k) out += (k ? "/" : "") + parts[k];
+  return out.empty() ? "." : out;
 }
 
 std::string parent_path(const std::string& path) {

@@ -18,6 +18,10 @@ std::string session_cwd_from(const sandbox::ExecResult& pwd_result);
 // path as seen from cwd ("" cwd leaves a relative path relative to the workspace).
 std::string resolve_session_path(const std::string& cwd, const std::string& path);
 
+// Python's os.path.normpath: "." and empty parts dropped, ".." taking the part before it (at the root
+// it stays at the root; in a relative path leading ".." are kept).
+std::string normalise_path(const std::string& path);
+
 // The directory part of an absolute or relative path, as Python's os.path.dirname does ("" if none).
 std::string parent_path(const std::string& path);
 

@@ -11,6 +11,7 @@
 #include "sandbox/sandbox.h"
 #include "tools/action_parser.h"
 #include "tools/builtin_tools.h"
+#include "tools/cwm_shell.h"
 #include "tools/openai_form.h"
 #include "tools/template.h"
 #include "tools/tool_result.h"
@@ -24,6 +25,27 @@ struct ToolsetConfig {
   double bash_timeout_s = 120;             // CWM's session_timeout
   size_t bash_output_limit = kBashOutputLimit;
   double python_timeout_s = kPythonTimeout;
+
+  // Switches that reproduce CWM's released environment where it differs from our defaults
+  // (docs/formats.md §1.2); the cwm profile turns them on.
+  // The released backend (ModalBackend, sanitize=False) keeps the final newline of what the session
+  // printed: bash output, the edit/create plugins' printed notice, the `cat` of a submitted file.
+  bool keep_final_newline = false;
+  // submit reads its file with `cat PATH` in the session, so the shell expands the path (~, $VAR,
+  // globs, quotes), as CWM's submit does; false: the path is taken literally.
+  bool submit_through_shell = false;
+  // edit fails on a file that is not valid UTF-8 (CWM's plugin decodes it as UTF-8 text).
+  bool edit_requires_utf8 = false;
+  // create checks and names the parent of the lexically normalised absolute path ("a/../b/x" ->
+  // "/testbed/b"), as CWM's os.path.dirname(os.path.abspath(path)) does.
+  bool create_normalised_parent = false;
+  // bash commands are written to the input of one long-lived bash, as CWM's session does
+  // (tools/cwm_shell.h): syntax errors, unclosed quotes and heredocs, commands reading their input
+  // and bash's line numbers behave as in CWM. submit then runs `cat PATH` in that bash, and edit
+  // and create feed it the lines CWM's plugin calls would.
+  bool shell_reads_stdin = false;
+  int shell_preamble_lines = 12;          // CWM's start script (tools/cwm_shell.h)
+  std::string workspace = "/testbed";     // where a fresh inner bash starts
 };
 
 class Toolset {
@@ -52,6 +74,10 @@ class Toolset {
 
  private:
   ToolResult finish_file_tool(const ToolCall& call, const std::string& cwd);
+  ToolResult finish_bash(const sandbox::ExecResult& run) const;
+  CwmShellConfig shell_config() const;
+  ToolResult finish_cwm_shell(const ToolCall& call, const sandbox::ExecResult& run) const;
+  ToolResult finish_submit_through_shell(const ToolCall& call, const sandbox::ExecResult& cat) const;
   sandbox::Sandbox& sandbox_;
   ToolsetConfig config_;
   Templates templates_;
