@@ -223,8 +223,9 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
                                    r.patch.has_value()};
     if (r.error_kind == "timeout") ++bash_timeouts_;
     // A failure may mean the sandbox itself is gone (killed, out of memory): then no later action
-    // can succeed, and the episode is the environment's failure, not the agent's. Probed on
-    // failures only, so a working turn pays nothing.
+    // can succeed and the episode ends, recorded as stage "sandbox" — the model's outcome, since the
+    // agent's own commands ran in it (trajectories/record.cc). Probed on failures only, so a working
+    // turn pays nothing.
     if (!r.ok && !sandbox_alive())
       return infra_end("sandbox", "the sandbox died during turn " + std::to_string(turn.index) + " (" +
                                       turn.call->tool + "): " + r.feedback.substr(0, 300));

@@ -69,7 +69,7 @@ void close_all_but(std::vector<int> keep) {
 // In the new namespaces, as their pid 1: joins its cgroups and makes its network namespace,
 // waits for its config, mounts, reports on `ready`, then becomes init.
 void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int ready, int assign,
-         bool made_ahead) {
+         bool made_ahead, bool own_host_uid) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   auto report = [&](const std::string& error) {
     std::string msg = error.empty() ? "R" : "E" + error;
@@ -110,7 +110,10 @@ void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int
   for (const auto& b : plan.binds) close(b.fd);
   for (int fd : plan.system_fds) close(fd);
   // Init stays dumpable only where the host user must reach /proc/<init>/root without privilege.
-  prctl(PR_SET_DUMPABLE, geteuid() == 0 ? 0 : 1);
+  // Otherwise its /proc files belong to root, not to the sandbox user that the agent's commands run
+  // as: an agent could else write init's oom_score_adj (1000: the OOM killer's first pick) or
+  // coredump_filter. (geteuid() cannot tell: init is the sandbox user by now in both cases.)
+  prctl(PR_SET_DUMPABLE, own_host_uid ? 0 : 1);
   // The cgroup namespace is made now that we are in our cgroups, so that they look like "/".
   unshare(CLONE_NEWCGROUP);
   report("");

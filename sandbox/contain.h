@@ -16,7 +16,9 @@ void close_all_but(std::vector<int> keep);
 // for its assignment on `assign` (config, state dir, idmapped lowers), mounts its view, reports
 // "R" or "E<why>" on `ready`, then serves the host on `ctl` as init. Never returns.
 // `made_ahead`: the sandbox is made before a request asks for it (init then warms up while idle).
+// `own_host_uid`: the sandbox runs as a host uid of its own (the host is root), so nothing but the
+// root host needs init's /proc files, and init is made non-dumpable (below).
 [[noreturn]] void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int ready, int assign,
-                      bool made_ahead);
+                      bool made_ahead, bool own_host_uid);
 
 }  // namespace swebox::sandbox::contain

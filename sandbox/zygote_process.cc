@@ -359,7 +359,7 @@ class Zygote {
       for (int fd : {ctl[1], ready[1], assign[1], s.rec.group.oom_events_fd})
         if (fd >= 0) keep.push_back(fd);
       contain::close_all_but(keep);
-      contain::run(s.rec.group, procs, ctl[1], ready[1], assign[1], make_ahead_);
+      contain::run(s.rec.group, procs, ctl[1], ready[1], assign[1], make_ahead_, s.rec.uid != 0);
     }
     for (int fd : procs) close(fd);
     for (int fd : {ctl[1], ready[1], assign[1]}) close(fd);

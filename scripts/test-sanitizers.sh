@@ -3,7 +3,8 @@
 # UndefinedBehaviorSanitizer (-fno-sanitize-recover: any report aborts, so the test fails) plus the
 # libFuzzer targets of fuzz/, in build-sanitize/ (or $SWEBOX_SANITIZE_BUILD_DIR). It runs the unit
 # tests of the areas in $SWEBOX_SANITIZE_AREAS under the sanitizers, and each fuzz target for
-# $SWEBOX_FUZZ_SECONDS (after replaying its committed corpus: seeds and regression inputs).
+# $SWEBOX_FUZZ_RUNS inputs, at most $SWEBOX_FUZZ_SECONDS (after replaying its committed corpus: seeds
+# and regression inputs; fuzz/run-target.sh says why a count and not a time).
 #
 # Areas left out: sandbox, sandbox_hostile, sandbox_unpriv, docker (the sandbox itself: raw clone()
 # children with CLONE_VM, seccomp filters and address-space limits, which ASan's run-time and its
@@ -15,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${SWEBOX_SANITIZE_BUILD_DIR:-build-sanitize}
 areas=${SWEBOX_SANITIZE_AREAS:-"tasks;scoring;tools;trajectories;eval"}
-seconds=${SWEBOX_FUZZ_SECONDS:-20}
+seconds=${SWEBOX_FUZZ_SECONDS:-60}
+runs=${SWEBOX_FUZZ_RUNS:-40000}
 
 launcher=()
 if command -v ccache >/dev/null; then
@@ -24,7 +26,7 @@ if command -v ccache >/dev/null; then
 fi
 start=$SECONDS
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWEBOX_FUZZ=ON \
-  -DSWEBOX_TEST_AREAS="$areas" -DSWEBOX_FUZZ_SECONDS="$seconds" "${launcher[@]}" >/dev/null
+  -DSWEBOX_TEST_AREAS="$areas" -DSWEBOX_FUZZ_SECONDS="$seconds" -DSWEBOX_FUZZ_RUNS="$runs" "${launcher[@]}" >/dev/null
 cmake --build "$build" -j "$(nproc)"
 echo "test-sanitizers: build took $((SECONDS - start)) s"
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tasks/predictions.h"
+#include "tasks/reports.h"
 
 using namespace swebox::tasks;
 
@@ -38,4 +39,13 @@ TEST_CASE("bad prediction records are reported by place, in valid UTF-8, and the
   CHECK(errors[1].find("\xef\xbf\xbd") != std::string::npos);  // the bad bytes, replaced
   CHECK(errors[2] == "p.jsonl:3: model_patch must be a string or null");
   CHECK_NOTHROW((void)nlohmann::json(errors).dump());
+}
+
+TEST_CASE("an empty model name is kept as SWE-bench keeps it, and its reports go to the folder _") {
+  std::vector<std::string> errors;
+  auto preds = parse_predictions("{\"instance_id\":\"a\",\"model_name_or_path\":\"\",\"model_patch\":null}\n", "p.jsonl", errors);
+  REQUIRE(preds.size() == 1);
+  CHECK(preds[0].model_name_or_path.empty());
+  CHECK(model_dir_name(preds[0].model_name_or_path) == "_");
+  CHECK(errors.empty());
 }
