@@ -1,5 +1,7 @@
 #include "model/gguf.h"
 
+#include "model/byte_io.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -56,12 +58,10 @@ bool is_signed(GgufType t) {
   return t == GgufType::i8 || t == GgufType::i16 || t == GgufType::i32 || t == GgufType::i64;
 }
 
-// Little-endian reads from bytes already known to be in range (x86 and ARM Linux are little endian).
+// Reads from bytes already known to be in range.
 template <typename T>
 T load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
+  return load_le<T>(p);
 }
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "model/gguf_writer.h"
 
+#include "model/byte_io.h"
+
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -9,9 +11,7 @@ namespace swebox::model {
 namespace {
 template <typename T>
 void put(std::string& out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof v);
-  out.append(b, sizeof b);
+  append_le<T>(out, v);
 }
 void put_string(std::string& out, std::string_view s) {
   put<uint64_t>(out, s.size());

@@ -6,17 +6,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/byte_io.h"
 #include "model/half.h"
 
 namespace swebox::model {
 
 namespace {
 
-uint16_t load_u16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+uint16_t load_u16(const uint8_t* p) { return load_le<uint16_t>(p); }
 float load_f16(const uint8_t* p) { return f16_to_f32(load_u16(p)); }
 
 // Block layouts (ggml's): Q8_0 = f16 d, int8 q[32]; value d * q.

@@ -1,5 +1,7 @@
 #include "model/quantize.h"
 
+#include "model/byte_io.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -13,9 +15,7 @@ namespace {
 
 template <typename T>
 void put(std::string& out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof v);
-  out.append(b, sizeof b);
+  append_le<T>(out, v);
 }
 void put_f16(std::string& out, float v) { put<uint16_t>(out, f32_to_f16(v)); }
 float amax_of(const float* x, size_t n) {
