@@ -1,10 +1,13 @@
-// GGUF weight files (model/gguf): header, metadata of every type, the tensor directory.
+// GGUF weight files (model/gguf, model/llama): header, metadata of every type, the tensor
+// directory, then the Llama loader and two forward positions when the file is a model.
 // Input: the file's bytes.
 // Properties: no crash and no read outside the input; Gguf::parse throws only GgufError; every
 // tensor it accepts lies inside the input, aligned, its size that of its type and dims; every
-// array's elements convert without throwing anything but GgufError.
+// array's elements convert without throwing anything but GgufError; the loader throws only
+// ModelError or GgufError, and a model it accepts computes logits over its whole vocabulary.
 #include "fuzz/fuzz_input.h"
 #include "model/gguf.h"
+#include "model/llama.h"
 
 using namespace swebox::model;
 
@@ -13,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto file = MappedFile::from_bytes(text);
   const uint8_t* begin = file->bytes().data();
   try {
-    Gguf g = Gguf::parse(file, "fuzz.gguf");
+    auto shared = std::make_shared<const Gguf>(Gguf::parse(file, "fuzz.gguf"));
+    const Gguf& g = *shared;
     for (const GgufTensor& t : g.tensors()) {
       FUZZ_CHECK(t.data.data() >= begin && t.data.data() + t.data.size() <= begin + size);
       FUZZ_CHECK(t.offset % g.alignment() == 0);
@@ -42,6 +46,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
       } catch (const GgufError&) {
       }
+    }
+    try {
+      LlamaWeights w = load_gguf_weights(shared);
+      LlamaSession session(w, 2);
+      FUZZ_CHECK(session.forward(0, 0).size() == static_cast<size_t>(w.config.vocab_size));
+      if (session.max_positions() > 1)
+        FUZZ_CHECK(session.forward(w.config.vocab_size - 1, 1).size() == static_cast<size_t>(w.config.vocab_size));
+    } catch (const ModelError&) {
     }
   } catch (const GgufError&) {
   }

@@ -7,7 +7,7 @@ namespace swebox::model {
 
 std::vector<GenerationStep> generate(LlamaSession& session, std::span<const int32_t> prompt, int positions,
                                      Sampler& sampler, std::span<const int32_t> stop_tokens,
-                                     const std::function<void(const GenerationStep&)>& on_step) {
+                                     const std::function<bool(const GenerationStep&)>& on_step) {
   if (prompt.empty()) throw std::invalid_argument("generation needs at least one prompt token (BOS)");
   positions = std::min(positions, session.max_positions());
   std::vector<GenerationStep> steps;
@@ -26,7 +26,7 @@ std::vector<GenerationStep> generate(LlamaSession& session, std::span<const int3
       step.logprob = next.logprob;
     }
     steps.push_back(step);
-    if (on_step) on_step(step);
+    if (on_step && !on_step(step)) break;
     token = step.token;
   }
   return steps;

@@ -21,9 +21,10 @@ struct GenerationStep {
 
 // Steps for prompt[1..] (from_prompt) and for every sampled token; a sampled stop token ends the
 // loop and is not returned. `positions` counts the prompt (llama2.c's -n); capped at the session's
-// context. on_step, when given, sees each step as it is made (streaming).
+// context. on_step, when given, sees each step as it is made (streaming) and returns whether to go
+// on (false: stop after this step, e.g. on a stop string).
 std::vector<GenerationStep> generate(LlamaSession& session, std::span<const int32_t> prompt, int positions,
                                      Sampler& sampler, std::span<const int32_t> stop_tokens,
-                                     const std::function<void(const GenerationStep&)>& on_step = {});
+                                     const std::function<bool(const GenerationStep&)>& on_step = {});
 
 }  // namespace swebox::model

@@ -66,15 +66,6 @@ Endpoint parse_endpoint(const std::string& spec) {
   return ep;
 }
 
-// CWM's message framing (docs/formats.md §1.3), for servers that only complete raw text.
-std::string render_cwm_prompt(const std::vector<traj::Message>& messages) {
-  std::string s = "<|begin_of_text|>";
-  for (const traj::Message& m : messages)
-    s += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + m.content + "<|eot_id|>";
-  s += "<|start_header_id|>assistant<|end_header_id|>\n\n";
-  return s;
-}
-
 // vLLM returns token ids as "token_id:123" when asked (return_tokens_as_token_ids).
 std::optional<int32_t> token_id(const std::string& token) {
   if (token.rfind("token_id:", 0) != 0) return std::nullopt;
