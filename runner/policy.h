@@ -3,7 +3,7 @@
 //   openai:URL[#model]   an OpenAI-compatible server (chat/completions, or completions with ?api=completions)
 //   replay:TRAJ          the recorded actions of a trajectories file, re-issued in order
 //   oracle               applies the task's gold patch through the tools and submits it
-//   model:PATH           the embedded model (not available yet)
+//   model:PATH[?tokenizer=FILE]  the embedded model (model/), on the CPU
 #pragma once
 
 #include <functional>
@@ -87,6 +87,11 @@ std::unique_ptr<Policy> make_openai_policy(const std::string& url_and_model, boo
                                            const PolicyOptions& options);
 std::unique_ptr<Policy> make_replay_policy(const std::string& trajectories_path, boost::asio::io_context& io);
 std::unique_ptr<Policy> make_oracle_policy(boost::asio::io_context& io);
-std::unique_ptr<Policy> make_model_policy(const std::string& path, boost::asio::io_context& io);
+std::unique_ptr<Policy> make_model_policy(const std::string& path_and_options, boost::asio::io_context& io,
+                                          const PolicyOptions& options);
+
+// CWM's message framing (docs/formats.md §1.3) as one text to complete: what the openai policy's
+// completions API and the embedded model are given.
+std::string render_cwm_prompt(const std::vector<traj::Message>& messages);
 
 }  // namespace swebox::runner

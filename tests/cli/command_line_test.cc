@@ -20,7 +20,7 @@ using swebox::eval_test::run;
 namespace {
 
 const std::string kSwebox = SWEBOX_BINARY;
-const char* const kCommands[] = {"env", "eval", "export", "run", "sandbox", "score"};
+const char* const kCommands[] = {"env", "eval", "export", "generate", "run", "sandbox", "score"};
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -169,4 +169,66 @@ TEST_CASE("an error inside a command is reported with invalid UTF-8 replaced, ex
   CHECK(contains(r.output, "swebox score: "));
   CHECK(contains(r.output, "bad\xef\xbf\xbd"));  // U+FFFD for the 0xff byte
   CHECK_FALSE(contains(r.output, "bad\xff"));
+}
+
+TEST_CASE("swebox generate prints llama2.c's greedy stories260K story byte for byte, from the .bin and the .gguf") {
+  const std::string models = SWEBOX_SHARED_DIR "/models/stories260K";
+  if (!fs::exists(models + "/stories260K.bin") || !fs::exists(models + "/stories260K.gguf") ||
+      !fs::exists(models + "/tok512.bin") || !fs::exists(models + "/expected_t0_n200.txt")) {
+    MESSAGE("SKIPPED: stories260K files are absent from " << models);
+    return;
+  }
+  Scratch scratch;
+  const std::string expected = read(models + "/expected_t0_n200.txt");
+  for (const char* model : {"stories260K.bin", "stories260K.gguf"}) {
+    CAPTURE(model);
+    const fs::path out = scratch.dir / "story.txt";
+    Ran r = run("(" + kSwebox + " generate --model " + models + "/" + model + " --tokenizer " + models +
+                "/tok512.bin -t 0 -n 200 > " + out.string() + ")");  // stdout to the file, stderr to r.output
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK(contains(r.output, "tok/s"));
+    CHECK(read(out) == expected);
+  }
+  // Sampling with a seed repeats itself; another seed tells a different story.
+  auto sampled = [&](const char* seed) {
+    return run("(" + kSwebox + " generate --model " + models + "/stories260K.bin --tokenizer " + models +
+               "/tok512.bin --prompt 'Lily had a dog' -n 80 -t 1 --seed " + seed + " 2>/dev/null)");
+  };
+  Ran a = sampled("7"), b = sampled("7"), c = sampled("8");
+  CHECK(a.status == 0);
+  CHECK(a.output.rfind("Lily had a dog", 0) == 0);
+  CHECK(a.output == b.output);
+  CHECK(a.output != c.output);
+  // --json: the generated tokens with their log-probs.
+  Ran j = run("(" + kSwebox + " generate --model " + models + "/stories260K.gguf --tokenizer " + models +
+              "/tok512.bin -t 0 -n 200 --json 2>/dev/null)");
+  REQUIRE(j.status == 0);
+  auto doc = nlohmann::json::parse(j.output);
+  CHECK(doc["text"].get<std::string>() + "\n" == expected);
+  CHECK(doc["tokens"].size() == doc["logprobs"].size());
+  CHECK(doc["prompt_tokens"] == nlohmann::json::array({1}));
+  for (const auto& lp : doc["logprobs"]) CHECK(lp.get<double>() <= 0.0);
+}
+
+TEST_CASE("swebox generate refuses what it cannot use, naming it") {
+  const std::string models = SWEBOX_SHARED_DIR "/models/stories260K";
+  Scratch scratch;
+  const fs::path junk = scratch.dir / "junk.bin";
+  std::ofstream(junk) << "not a model";
+  Ran r = run(kSwebox + " generate --model " + junk.string());
+  CHECK(r.status == 1);
+  CHECK(contains(r.output, "junk.bin: 11 bytes, too short for a llama2.c checkpoint's 28-byte header"));
+  CHECK(run(kSwebox + " generate --model /nonexistent.gguf").status == 2);
+  CHECK(run(kSwebox + " generate --model " + junk.string() + " -n 0").status == 2);
+  if (!fs::exists(models + "/stories260K.bin")) {
+    MESSAGE("SKIPPED (in part): stories260K files are absent from " << models);
+    return;
+  }
+  r = run(kSwebox + " generate --model " + models + "/stories260K.bin");
+  CHECK(r.status == 1);
+  CHECK(contains(r.output, "holds no vocabulary: pass --tokenizer"));
+  r = run(kSwebox + " generate --model " + models + "/stories260K.bin --tokenizer " + models + "/tok512.bin -t -1");
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, "-t"));
 }

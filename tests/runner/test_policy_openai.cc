@@ -188,5 +188,7 @@ TEST_CASE("bad policy specs are refused with the accepted forms") {
   CHECK_THROWS_WITH_AS(make_policy("gpt4", io), doctest::Contains("openai:URL"), PolicySpecError);
   CHECK_THROWS_WITH_AS(make_policy("openai:https://api.openai.com/v1", io), doctest::Contains("https"), PolicySpecError);
   CHECK_THROWS_WITH_AS(make_policy("openai:localhost:8000", io), doctest::Contains("http://HOST"), PolicySpecError);
-  CHECK_THROWS_WITH_AS(make_policy("model:/weights/cwm", io), doctest::Contains("not available"), PolicySpecError);
+  CHECK_THROWS_WITH_AS(make_policy("model:/weights/cwm", io), doctest::Contains("/weights/cwm: cannot open"), PolicySpecError);
+  CHECK_THROWS_WITH_AS(make_policy("model:/weights/cwm?tokenizers=x", io), doctest::Contains("model:PATH[?tokenizer=FILE]"),
+                       PolicySpecError);
 }
