@@ -1,6 +1,7 @@
 #include "model/tokenizer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -85,7 +86,15 @@ void Tokenizer::index_tokens() {
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
   std::string bytes = read_tokenizer_file(path);
-  return parse_llama2c_tokenizer(bytes, path);
+  // A llama2.c tokenizer.bin has no magic: a plausible max_token_length (little-endian int32) first.
+  if (bytes.size() >= 4) {
+    int32_t max_token_length;
+    std::memcpy(&max_token_length, bytes.data(), 4);
+    if (max_token_length > 0 && max_token_length <= 4096) return parse_llama2c_tokenizer(bytes, path);
+  }
+  throw TokenizerError(path +
+                       ": not a tokenizer file: expected a GGUF model, a HuggingFace tokenizer.json, a tiktoken "
+                       "ranks file (a base64 token and its rank per line) or a llama2.c tokenizer.bin");
 }
 
 }  // namespace swebox::model
