@@ -76,11 +76,14 @@ void Tokenizer::index_tokens() {
   by_text_.clear();
   by_text_.reserve(tokens_.size());
   specials_longest_first_.clear();
+  std::fill(std::begin(special_first_byte_), std::end(special_first_byte_), false);
   for (size_t id = 0; id < tokens_.size(); ++id) {
     by_text_.emplace(tokens_[id].text, static_cast<int32_t>(id));  // the first of duplicates wins
     TokenType type = tokens_[id].type;
-    if ((type == TokenType::control || type == TokenType::user_defined) && !tokens_[id].text.empty())
+    if ((type == TokenType::control || type == TokenType::user_defined) && !tokens_[id].text.empty()) {
       specials_longest_first_.push_back(static_cast<int32_t>(id));
+      special_first_byte_[static_cast<unsigned char>(tokens_[id].text[0])] = true;
+    }
   }
   std::stable_sort(specials_longest_first_.begin(), specials_longest_first_.end(), [&](int32_t a, int32_t b) {
     return tokens_[a].text.size() > tokens_[b].text.size();

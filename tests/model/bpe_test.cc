@@ -61,17 +61,7 @@ std::string run_peers(const std::vector<std::string>& texts, std::string& why) {
   return out.string();
 }
 
-std::vector<std::vector<int32_t>> read_ids(const std::string& path) {
-  std::vector<std::vector<int32_t>> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ids(line);
-    out.emplace_back();
-    for (int32_t id; ids >> id;) out.back().push_back(id);
-  }
-  return out;
-}
+using swebox::test::read_id_lines;
 
 // llama3-tokenizer-js reads special tokens spelled in the text as those tokens (parse_special);
 // js-tiktoken is asked to read them as text.
@@ -139,7 +129,7 @@ TEST_CASE("tokenizer: Llama 3 and cl100k_base BPE ids equal the npm peers' on va
     MESSAGE("SKIPPED: " << why);
     return;
   }
-  auto llama3_ids = read_ids(out + "/llama3.ids");
+  auto llama3_ids = read_id_lines(out + "/llama3.ids");
   SUBCASE("tokenizer.json") {
     auto t = load_tokenizer(out + "/llama3.tokenizer.json");
     CHECK(t->kind() == "bpe");
@@ -167,7 +157,7 @@ TEST_CASE("tokenizer: Llama 3 and cl100k_base BPE ids equal the npm peers' on va
   }
   SUBCASE("cl100k_base tiktoken ranks") {
     auto t = load_tokenizer(out + "/cl100k.tiktoken");
-    check_same_ids(*t, texts, read_ids(out + "/cl100k.ids"), false);
+    check_same_ids(*t, texts, read_id_lines(out + "/cl100k.ids"), false);
   }
   fs::remove_all(out);
 }

@@ -55,15 +55,7 @@ std::vector<std::vector<int32_t>> peer_encode(const std::string& peer, const std
   std::string command = "'" + peer + "' '" + tokenizer_bin + "' " + std::to_string(vocab_size) + " '" +
                         (dir / "texts").string() + "' > '" + (dir / "ids").string() + "'";
   REQUIRE(std::system(command.c_str()) == 0);
-  std::vector<std::vector<int32_t>> out;
-  std::ifstream in(dir / "ids");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ids(line);
-    out.emplace_back();
-    for (int32_t id; ids >> id;) out.back().push_back(id);
-  }
-  return out;
+  return swebox::test::read_id_lines((dir / "ids").string());
 }
 
 void check_against_llama2c(const std::string& tokenizer_bin, const std::vector<std::string>& texts) {

@@ -1,6 +1,7 @@
 // Shared by the tokenizer tests: reading a file, and texts that exercise every path.
 #pragma once
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -13,6 +14,19 @@ inline std::string slurp_bytes(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+// A peer's output: one line of space-separated token ids per text.
+inline std::vector<std::vector<int32_t>> read_id_lines(const std::string& path) {
+  std::vector<std::vector<int32_t>> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ids(line);
+    out.emplace_back();
+    for (int32_t id; ids >> id;) out.back().push_back(id);
+  }
+  return out;
 }
 
 // Valid UTF-8 only (the npm peers take JavaScript strings): code, 2-, 3- and 4-byte characters,
