@@ -90,6 +90,7 @@ class Tokenizer {
   std::vector<Token> tokens_;
   std::unordered_map<std::string, int32_t> by_text_;
   std::vector<int32_t> specials_longest_first_;
+  bool special_first_byte_[256] = {};  // a special token's spelling can start with this byte
   int32_t bos_ = -1;
   int32_t eos_ = -1;
   bool add_space_prefix_ = false;
@@ -111,6 +112,10 @@ void Tokenizer::split_special(std::string_view text, bool parse_special, OnText 
   size_t start = 0;
   size_t at = 0;
   while (at < text.size()) {
+    if (!special_first_byte_[static_cast<unsigned char>(text[at])]) {
+      ++at;
+      continue;
+    }
     int32_t found = -1;
     for (int32_t id : specials_longest_first_) {
       const std::string& spelling = tokens_[id].text;

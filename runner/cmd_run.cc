@@ -94,6 +94,10 @@ int cmd_run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cache", o.cache_dir, "base-tree cache (default $SWEBOX_CACHE or ~/.cache/swebox/trees)")->type_name("DIR");
   app.add_option("--templates", o.templates_dir, "prompt and notice templates overriding the shipped ones")->type_name("DIR");
+  app.add_option("--tokenizer", o.tokenizer_file,
+                 "counts the budgets' tokens: a GGUF model's vocabulary, a tokenizer.json, tiktoken ranks or a "
+                 "llama2.c tokenizer.bin (default: bytes/4)")
+      ->type_name("FILE");
   app.add_option("--environments", o.environments, "environment table (default tasks/environments.json)")->type_name("FILE");
   app.add_option("--run-id", o.run_id, "names the evaluation folders")->type_name("ID")->capture_default_str();
   auto& sampling = o.policy_options.sampling;

@@ -46,7 +46,22 @@ nlohmann::json EpisodeConfig::to_json() const {
           {"sandbox", {{"backend", backend == sandbox::Backend::native ? "native" : "docker"},
                        {"memory_bytes", limits.memory_bytes},
                        {"cpus", limits.cpus},
-                       {"pids", limits.pids}}}};
+                       {"pids", limits.pids}}},
+          {"token_counter", token_counter()}};
+}
+
+nlohmann::json EpisodeConfig::token_counter() const {
+  if (!tokenizer) return "bytes/4";
+  return {{"kind", tokenizer->kind()}, {"source", tokenizer->source()}, {"file_id", tokenizer_id},
+          {"vocab_size", tokenizer->vocab_size()}};
+}
+
+tools::TokenCounter EpisodeConfig::count_tokens() const {
+  if (!tokenizer) return tools::estimate_tokens;
+  // The context holds the chat format's markers (<|eot_id|>, ...): each is the one token it is to the model.
+  return [tokenizer = tokenizer](std::string_view text) {
+    return tokenizer->encode(text, {.parse_special = true}).size();
+  };
 }
 
 namespace {
@@ -87,6 +102,7 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
     obs_cfg_.max_prompt_len = c.max_prompt_len;
     obs_cfg_.max_user_turn_len = c.max_user_turn_len;
     obs_cfg_.think = c.think;
+    obs_cfg_.count_tokens = c.count_tokens();
   }
 
   void start() {
@@ -256,7 +272,9 @@ class EpisodeRun : public std::enable_shared_from_this<EpisodeRun> {
     turn.observation.content = obs.message.content;
     turn.observation.truncated = obs.truncated;
     turn.budget = {obs.remaining_turns, obs.remaining_tokens};
-    tokens_ += obs.estimated_tokens;
+    // What the context grew by: the whole observation as sent (end token, message, assistant
+    // prefix), counted for real, an error observation too (docs/formats.md §1.3).
+    tokens_ += obs_cfg_.count_tokens(obs.text);
     check_replay(turn);
   }
 

@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
+#include "model/tokenizer.h"
 #include "runner/policy.h"
 #include "runner/profile.h"
 #include "sandbox/sandbox.h"
@@ -19,6 +20,7 @@
 #include "tasks/suite.h"
 #include "tasks/workspace_cache.h"
 #include "tools/action_parser.h"
+#include "tools/observation.h"
 #include "tools/template.h"
 #include "trajectories/record.h"
 
@@ -54,8 +56,15 @@ struct EpisodeConfig {
   // The workspace's changes capped at 1 GiB (a tmpfs: the agent gets "No space left on device").
   sandbox::Limits limits = [] { sandbox::Limits l; l.workspace_bytes = 1ull << 30; return l; }();
   sandbox::Backend backend = sandbox::Backend::native;
+  // What counts the context's tokens for the budgets and limits: a tokenizer (`--tokenizer FILE`),
+  // or ceil(bytes / 4) when none is known. tokenizer_id is its file's content id, for the record.
+  std::shared_ptr<const model::Tokenizer> tokenizer;
+  std::string tokenizer_id;
 
   nlohmann::json to_json() const;
+  // The tokenizer's kind, source and file id, or "bytes/4": recorded as config.token_counter.
+  nlohmann::json token_counter() const;
+  tools::TokenCounter count_tokens() const;
 };
 
 // What all episodes of a run share. Everything here is used from several threads at once.

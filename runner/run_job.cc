@@ -72,7 +72,8 @@ struct Work {
 
 }  // namespace
 
-int run_job(const RunOptions& o) {
+int run_job(const RunOptions& options) {
+  RunOptions o = options;  // the episode config gains the tokenizer below
   auto t0 = Clock::now();
   if (o.suite.empty() || o.repos_dir.empty() || o.out_dir.empty() || o.policy.empty())
     return say(kRunCannotStart, "--suite, --policy, --repos and --out are required (see swebox run --help)");
@@ -125,6 +126,10 @@ int run_job(const RunOptions& o) {
     environments = std::make_unique<tasks::EnvironmentTable>(
         tasks::EnvironmentTable::load(o.environments.empty() ? tasks::EnvironmentTable::default_path() : o.environments));
     templates = tools::load_templates(o.templates_dir);
+    if (!o.tokenizer_file.empty()) {
+      o.episode.tokenizer = model::load_tokenizer(o.tokenizer_file);
+      o.episode.tokenizer_id = tasks::content_id(read_file(o.tokenizer_file));
+    }
   } catch (const std::exception& e) {
     return say(kRunCannotStart, e.what());
   }

@@ -19,6 +19,7 @@ struct RunOptions {
   std::string cache_dir;                 // default: OUT/../.swebox-cache? no: $SWEBOX_CACHE or ~/.cache/swebox/trees
   std::string templates_dir;             // "" = the shipped templates
   std::string environments;              // "" = tasks/environments.json
+  std::string tokenizer_file;            // --tokenizer: counts the budgets' tokens ("" = bytes/4)
   std::vector<std::string> instance_ids; // empty = all
   int jobs = 1;
   int samples = 1;

@@ -9,6 +9,7 @@
 
 #include "model/sentencepiece.h"
 #include "model/tokenizer.h"
+#include "tokenizer_texts.h"
 
 using namespace swebox::model;
 namespace fs = std::filesystem;
@@ -17,31 +18,9 @@ namespace {
 
 const std::string kShared = SWEBOX_SHARED_DIR "/models/stories260K";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using swebox::test::slurp_bytes;
 
-// Texts that exercise every path: code, unicode (2-, 3- and 4-byte characters, no token for most),
-// runs of whitespace, digits, invalid UTF-8, a leading space, the empty text.
-std::vector<std::string> varied_texts() {
-  return {
-      "Once upon a time, there was a little girl named Lily.",
-      "Hello world",
-      " leading space and trailing  ",
-      "def f(x):\n    return x ** 2  # square\n\n\tprint(f(3))\n",
-      "digits 0 12 345 6789 1234567890 3.14159",
-      "h\xc3\xa9llo w\xc3\xb6rld \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x99\x82 \xe2\x84\xa2",
-      "whitespace   runs\n\n\n\t\t  \r\n end",
-      "invalid \xff\xfe utf-8 \xe2\x80 cut and \x80\x80 strays",
-      "<s> </s> <unk> <0x41> text that spells tokens",
-      "",
-      " ",
-      "a",
-  };
-}
+std::vector<std::string> varied_texts() { return swebox::test::varied_texts_with_invalid_utf8(); }
 
 // llama2.c's encode() compiled from a copy of karpathy/llama2.c, or "" with the reason in `why`.
 std::string build_llama2c_peer(std::string& why) {
@@ -76,15 +55,7 @@ std::vector<std::vector<int32_t>> peer_encode(const std::string& peer, const std
   std::string command = "'" + peer + "' '" + tokenizer_bin + "' " + std::to_string(vocab_size) + " '" +
                         (dir / "texts").string() + "' > '" + (dir / "ids").string() + "'";
   REQUIRE(std::system(command.c_str()) == 0);
-  std::vector<std::vector<int32_t>> out;
-  std::ifstream in(dir / "ids");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ids(line);
-    out.emplace_back();
-    for (int32_t id; ids >> id;) out.back().push_back(id);
-  }
-  return out;
+  return swebox::test::read_id_lines((dir / "ids").string());
 }
 
 void check_against_llama2c(const std::string& tokenizer_bin, const std::vector<std::string>& texts) {
@@ -118,7 +89,7 @@ TEST_CASE("tokenizer: llama2.c tokenizer.bin of stories260K round-trips the refe
   CHECK(tokenizer->kind() == "sentencepiece");
   CHECK(tokenizer->piece(3 + 'A') == "A");  // <0x41>
   CHECK(tokenizer->piece(13) == "\n");      // <0x0A>
-  std::string story = slurp(kShared + "/expected_t0_n200.txt");
+  std::string story = slurp_bytes(kShared + "/expected_t0_n200.txt");
   REQUIRE(!story.empty());
   std::vector<int32_t> ids = tokenizer->encode(story, {.add_bos = true});
   CHECK(ids.front() == 1);
@@ -147,7 +118,7 @@ TEST_CASE("tokenizer: llama2.c tokenizer ids equal llama2.c's own encode") {
     return;
   }
   std::vector<std::string> texts = varied_texts();
-  texts.push_back(slurp(kShared + "/expected_t0_n200.txt"));
+  texts.push_back(slurp_bytes(kShared + "/expected_t0_n200.txt"));
   check_against_llama2c(kShared + "/tok512.bin", texts);
 }
 
@@ -166,8 +137,8 @@ TEST_CASE("tokenizer: Llama 2's 32000-token tokenizer.bin equals llama2.c's own 
   auto tokenizer = read_llama2c_tokenizer(bin.string());
   CHECK(tokenizer->vocab_size() == 32000);
   std::vector<std::string> texts = varied_texts();
-  if (fs::exists(kShared + "/expected_t0_n200.txt")) texts.push_back(slurp(kShared + "/expected_t0_n200.txt"));
-  texts.push_back(slurp(SWEBOX_SOURCE_DIR "/model/sentencepiece.cc"));  // real code, 10 kB
+  if (fs::exists(kShared + "/expected_t0_n200.txt")) texts.push_back(slurp_bytes(kShared + "/expected_t0_n200.txt"));
+  texts.push_back(slurp_bytes(SWEBOX_SOURCE_DIR "/model/sentencepiece.cc"));  // real code, 10 kB
   check_against_llama2c(bin.string(), texts);
   for (const std::string& text : texts) {
     CAPTURE(text);
