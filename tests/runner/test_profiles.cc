@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <fstream>
 
 #include "run_command.h"
 #include "runner_fixture.h"
@@ -85,6 +86,28 @@ TEST_CASE("--resume with another profile is refused naming it, --force resumes")
   INFO(forced.log);
   CHECK(forced.rc == 0);
   CHECK(json::parse(test::slurp(out + "/run.json"))["identity"]["profile"] == "cwm");
+}
+
+TEST_CASE("a run recorded before profiles existed resumes as the swebox profile without an identity difference") {
+  SWEBOX_REQUIRE_FIXTURE();
+  std::string out = scratch("profile-legacy");
+  Ran first = run_on_fixture(out, "oracle", kOneTask);
+  INFO(first.log);
+  REQUIRE(first.rc == 0);
+  json file = json::parse(test::slurp(out + "/run.json"));
+  file["identity"].erase("profile");
+  file["identity"]["config"].erase("profile");
+  {
+    std::ofstream(out + "/run.json") << file.dump(2);
+  }
+  Ran same = run_on_fixture(out, "oracle", {"--quiet", "--no-eval", "--resume"});
+  INFO(same.log);
+  CHECK(same.rc == 0);
+  CHECK(same.log.find("different identity") == std::string::npos);
+  Ran other = run_on_fixture(out, "oracle", {"--quiet", "--no-eval", "--resume", "--profile", "cwm"});
+  INFO(other.log);
+  CHECK(other.rc == 1);
+  CHECK(other.log.find("profile: recorded swebox, now cwm") != std::string::npos);
 }
 
 TEST_CASE("--profile takes swebox or cwm, and --strict with --lenient is a usage error") {
