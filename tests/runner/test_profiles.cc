@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <fstream>
 
 #include "run_command.h"
 #include "runner_fixture.h"
@@ -69,17 +70,30 @@ TEST_CASE("the profile and the template set are in the run's identity and every 
   CHECK(json::parse(test::slurp(plain + "/run.json"))["identity"]["profile"] == "swebox");
 }
 
-TEST_CASE("--resume with another profile is refused naming it, --force resumes") {
+TEST_CASE("--resume with another profile is refused naming it, --force resumes, a run.json from before profiles is the swebox profile") {
   SWEBOX_REQUIRE_FIXTURE();
   std::string out = scratch("profile-resume");
   Ran first = run_on_fixture(out, "oracle", kOneTask);
   INFO(first.log);
   REQUIRE(first.rc == 0);
+  // As recorded before profiles existed: no profile anywhere in the identity.
+  json file = json::parse(test::slurp(out + "/run.json"));
+  file["identity"].erase("profile");
+  file["identity"]["config"].erase("profile");
+  {
+    std::ofstream(out + "/run.json") << file.dump(2);
+  }
+  Ran same = run_on_fixture(out, "oracle", {"--quiet", "--no-eval", "--resume"});
+  INFO(same.log);
+  CHECK(same.rc == 0);
+  CHECK(same.log.find("different identity") == std::string::npos);
+
   std::string before = test::slurp(out + "/trajectories.jsonl");
   Ran other = run_on_fixture(out, "oracle", {"--quiet", "--no-eval", "--resume", "--profile", "cwm"});
   INFO(other.log);
   CHECK(other.rc == 1);
   CHECK(other.log.find("profile: recorded swebox, now cwm") != std::string::npos);
+  CHECK(other.log.find("config.profile: recorded swebox, now cwm") != std::string::npos);
   CHECK(test::slurp(out + "/trajectories.jsonl") == before);
   Ran forced = run_on_fixture(out, "oracle", {"--quiet", "--no-eval", "--resume", "--profile", "cwm", "--force"});
   INFO(forced.log);
