@@ -136,6 +136,20 @@ TEST_CASE("run --tokenizer: the shown budget is context_size minus the real toke
   // run.json's identity names the counter, so a resume with another tokenizer is a different run.
   json identity = json::parse(slurp(runner_fixture().scratch + "/tok512/run.json"))["identity"];
   CHECK(identity["config"]["token_counter"] == counter);
+
+  // The same vocabulary in the model's GGUF, recognised by content (tool output such as `ls -la`
+  // can differ between the two runs, so each record is recounted on its own).
+  const std::string gguf = SWEBOX_SHARED_DIR "/models/stories260K/stories260K.gguf";
+  if (!fs::exists(gguf)) {
+    MESSAGE("SKIPPED (GGUF part): " << gguf << " is absent");
+    return;
+  }
+  Ran g = run_replay("gguf", {"--tokenizer", gguf});
+  INFO(g.log);
+  REQUIRE(g.record.is_object());
+  CHECK(g.record["config"]["token_counter"]["source"] == "gguf llama");
+  CHECK(g.record["config"]["token_counter"]["file_id"] == tasks::content_id(slurp(gguf)));
+  check_counts(g.record, count);  // recounted with tok512.bin: the same vocabulary, the same counts
 }
 
 TEST_CASE("run without --tokenizer: bytes/4 over what was really added, and the record says so") {
