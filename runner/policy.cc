@@ -13,12 +13,4 @@ std::unique_ptr<Policy> make_policy(const std::string& spec, boost::asio::io_con
                         "'; use one of: oracle, openai:URL[#model], replay:TRAJECTORIES.jsonl, model:PATH");
 }
 
-std::string render_cwm_prompt(const std::vector<traj::Message>& messages) {
-  std::string s = "<|begin_of_text|>";
-  for (const traj::Message& m : messages)
-    s += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + m.content + "<|eot_id|>";
-  s += "<|start_header_id|>assistant<|end_header_id|>\n\n";
-  return s;
-}
-
 }  // namespace swebox::runner

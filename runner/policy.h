@@ -90,8 +90,4 @@ std::unique_ptr<Policy> make_oracle_policy(boost::asio::io_context& io);
 std::unique_ptr<Policy> make_model_policy(const std::string& path_and_options, boost::asio::io_context& io,
                                           const PolicyOptions& options);
 
-// CWM's message framing (docs/formats.md §1.3) as one text to complete: what the openai policy's
-// completions API and the embedded model are given.
-std::string render_cwm_prompt(const std::vector<traj::Message>& messages);
-
 }  // namespace swebox::runner

@@ -75,7 +75,9 @@ class ModelSession : public PolicySession {
   void async_next(const traj::Episode& so_far, ActionHandler done) override {
     // A seed per episode and turn: sampled episodes differ, and a rerun repeats them.
     const uint64_t seed = seed_ * 0x9e3779b97f4a7c15ull + calls_++;
-    std::thread([engine = engine_, prompt = render_cwm_prompt(so_far.messages()), seed, done = std::move(done),
+    // The context exactly as recorded (prompt text, actions, observations), as the openai policy's
+    // completions send it: the model continues what the trajectory says it saw.
+    std::thread([engine = engine_, prompt = so_far.context_text(), seed, done = std::move(done),
                  &io = io_, work = boost::asio::make_work_guard(io_)]() mutable {
       std::optional<PolicyError> err;
       traj::Action action;

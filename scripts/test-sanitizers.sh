@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${SWEBOX_SANITIZE_BUILD_DIR:-build-sanitize}
-areas=${SWEBOX_SANITIZE_AREAS:-"tasks;scoring;tools;trajectories;eval"}
+areas=${SWEBOX_SANITIZE_AREAS:-"tasks;scoring;tools;trajectories;eval;model"}
 seconds=${SWEBOX_FUZZ_SECONDS:-60}
 runs=${SWEBOX_FUZZ_RUNS:-40000}
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "runner/policy.h"
+#include "tools/observation.h"
 
 using namespace swebox;
 using namespace swebox::runner;
@@ -49,6 +50,11 @@ TEST_CASE("model policy: stories260K continues the conversation with tokens and 
   traj::Episode episode;
   episode.system_prompt = "You are a storyteller.";
   episode.task_prompt = "Once upon a time";
+  // As the episode loop records it: the policy is sent the recorded context (Episode::context_text).
+  auto frame = [](traj::Episode& e) {
+    e.prompt_text = tools::initial_prompt(e.system_prompt, e.task_prompt, tools::ObservationConfig{}).text;
+  };
+  frame(episode);
   Reply a = next_action(*policy, io, episode);
   REQUIRE_FALSE(a.error.has_value());
   CHECK(!a.action.text.empty());
@@ -72,6 +78,7 @@ TEST_CASE("model policy: stories260K continues the conversation with tokens and 
 
   // A conversation longer than the context is the context_exceeded error, not a crash.
   episode.task_prompt = std::string(3000, 'a');
+  frame(episode);
   Reply long_one = next_action(*policy, io, episode);
   REQUIRE(long_one.error.has_value());
   CHECK(long_one.error->kind == PolicyError::Kind::context_exceeded);
