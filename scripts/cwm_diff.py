@@ -111,6 +111,33 @@ def load_ranks(path):
     return ranks
 
 
+def bytes_to_unicode():
+    """GPT-2's byte-level alphabet: the character a tokenizer.json vocabulary writes for each byte."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAC + 1)) + list(range(0xAE, 0xFF + 1))
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            chars[b] = chr(b)
+        else:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return chars
+
+
+def write_byte_tokenizer_json(path, tokenizer):
+    """The tokenizer CWM's code runs here (one token per byte, CWM's special tokens one each, their
+    ids and names read from CWM's tokenizer object) as a tokenizer.json that `swebox run --tokenizer`
+    reads, so that both sides count the same tokens: a ranks file cannot carry the special tokens."""
+    chars = bytes_to_unicode()
+    vocab = {chars[b]: b for b in range(BYTE_VOCAB)}
+    specials = dict(getattr(tokenizer.tkt_model, "_special", {}))
+    added = [{"id": i, "content": name, "special": True} for name, i in sorted(specials.items(), key=lambda x: x[1])]
+    doc = {"model": {"type": "BPE", "vocab": vocab, "merges": []}, "added_tokens": added,
+           "pre_tokenizer": {"type": "ByteLevel"}}
+    with open(path, "w") as f:
+        json.dump(doc, f)
+
+
 def write_byte_ranks(path):
     with open(path, "w") as f:
         for i in range(BYTE_VOCAB):
@@ -654,7 +681,9 @@ def main():
             git("remote", "remove", "origin", cwd=wd)
             cwm_results[s["name"]] = run_cwm(cwm, tokenizer, s, wd, "/testbed")
 
-        sbx_results = run_swebox(args.swebox, scenarios, work, base, templates, ranks, use_tokenizer, profile)
+        tokenizer_json = os.path.join(work, "bytes-tokenizer.json")
+        write_byte_tokenizer_json(tokenizer_json, tokenizer)
+        sbx_results = run_swebox(args.swebox, scenarios, work, base, templates, tokenizer_json, use_tokenizer, profile)
 
         notes = []
         if not profile:
