@@ -63,6 +63,9 @@ class Policy {
   // Before the first episode (blocking, seconds at most): "" when the policy can serve, else what
   // is wrong in words (an endpoint that does not answer, a model it does not serve).
   virtual std::string preflight() { return ""; }
+  // The file holding the tokenizer this policy generates with ("" = not known here): the run's
+  // budgets count with it when --tokenizer is not given (the embedded model's own vocabulary).
+  virtual std::string tokenizer_file() const { return ""; }
 };
 
 struct PolicySpecError : std::invalid_argument {

@@ -19,6 +19,7 @@ namespace {
 
 struct Engine {
   std::string path;
+  std::string tokenizer_path;  // where the tokenizer was read: ?tokenizer=FILE, or the GGUF itself
   model::LlamaWeights weights;
   std::unique_ptr<model::Tokenizer> tokenizer;
   model::SamplingParams sampling;
@@ -111,6 +112,7 @@ class ModelPolicy : public Policy {
     return std::make_unique<ModelSession>(io_, engine_, seed);
   }
   std::string model_name() const override { return engine_->path; }
+  std::string tokenizer_file() const override { return engine_->tokenizer_path; }
   nlohmann::json sampling() const override {
     const model::SamplingParams& s = engine_->sampling;
     return {{"temperature", s.temperature}, {"top_p", s.top_p}, {"top_k", s.top_k}, {"seed", s.seed},
@@ -140,8 +142,8 @@ std::unique_ptr<Policy> make_model_policy(const std::string& spec, boost::asio::
   if (engine->path.empty()) throw PolicySpecError("policy 'model:': no model file (the form is model:PATH[?tokenizer=FILE])");
   try {
     engine->weights = model::load_weights(engine->path);
+    if (tokenizer_path.empty() && engine->weights.gguf) tokenizer_path = engine->path;
     if (!tokenizer_path.empty()) engine->tokenizer = model::load_tokenizer(tokenizer_path);
-    else if (engine->weights.gguf) engine->tokenizer = model::load_tokenizer(engine->path);
     else
       throw std::runtime_error("a llama2.c checkpoint holds no vocabulary: name its tokenizer.bin with ?tokenizer=FILE");
     if (engine->tokenizer->vocab_size() != engine->weights.config.vocab_size)
@@ -160,6 +162,7 @@ std::unique_ptr<Policy> make_model_policy(const std::string& spec, boost::asio::
         for (const auto& v : *stop)
           if (v.is_string()) engine->stop_strings.push_back(v.get<std::string>());
     }
+    engine->tokenizer_path = tokenizer_path;
     model::Sampler check(engine->sampling);  // refuses bad parameters now, not per request
     for (int32_t id : {engine->tokenizer->eos_id()})
       if (id >= 0) engine->stop_tokens.push_back(id);

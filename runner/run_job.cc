@@ -126,6 +126,8 @@ int run_job(const RunOptions& options) {
     environments = std::make_unique<tasks::EnvironmentTable>(
         tasks::EnvironmentTable::load(o.environments.empty() ? tasks::EnvironmentTable::default_path() : o.environments));
     templates = tools::load_templates(o.templates_dir);
+    // Without --tokenizer, the policy's own (the embedded model's vocabulary) counts the budgets.
+    if (o.tokenizer_file.empty()) o.tokenizer_file = policy->tokenizer_file();
     if (!o.tokenizer_file.empty()) {
       o.episode.tokenizer = model::load_tokenizer(o.tokenizer_file);
       o.episode.tokenizer_id = tasks::content_id(read_file(o.tokenizer_file));

@@ -174,3 +174,29 @@ TEST_CASE("run --tokenizer with a file that is no tokenizer is an error naming i
   CHECK(missing.rc == 1);
   CHECK(missing.log.find(bogus + ".absent: cannot open") != std::string::npos);
 }
+
+TEST_CASE("run --policy model:GGUF without --tokenizer: the model's own vocabulary counts the budgets") {
+  SWEBOX_REQUIRE_FIXTURE();
+  const std::string gguf = SWEBOX_SHARED_DIR "/models/stories260K/stories260K.gguf";
+  if (!fs::exists(gguf)) {
+    MESSAGE("SKIPPED: " << gguf << " is absent");
+    return;
+  }
+  auto& f = runner_fixture();
+  std::string out = f.scratch + "/model-own-tokenizer";
+  std::vector<std::string> args = {"--suite", f.suite, "--repos", f.repos, "--out", out, "--cache", f.cache,
+                                   "--policy", "model:" + gguf, "--instances", "swebox-fixtures__calc-1",
+                                   "--quiet", "--no-eval", "--max-turns", "2", "--max-tokens", "8"};
+  std::string log = out + ".log";
+  int rc = test::wait_exit(test::spawn_run(args, log, false));
+  INFO(slurp(log));
+  CHECK(rc != 2);  // a usage error would say the spec or the tokenizer was refused
+  auto records = traj::read_jsonl(out + "/trajectories.jsonl");
+  REQUIRE(!records.empty());
+  // stories260K's 512 positions cannot hold the prompt: the episode says so, counted in its own tokens.
+  CHECK(records.back()["terminal"]["exit_status"] == "context_exceeded");
+  const json& counter = records.back()["config"]["token_counter"];
+  REQUIRE(counter.is_object());
+  CHECK(counter["source"] == "gguf llama");
+  CHECK(counter["file_id"] == tasks::content_id(slurp(gguf)));
+}
