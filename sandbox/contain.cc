@@ -126,6 +126,7 @@ void run(const cgroup::Group& group, const std::vector<int>& procs, int ctl, int
   setup.pids_cgroup = group.pids;
   setup.seccomp = &seccomp_policy::program();
   setup.made_ahead = made_ahead;
+  setup.own_host_uid = own_host_uid;
   init::serve(setup);
 }
 

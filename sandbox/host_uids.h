@@ -38,6 +38,12 @@ class Allotter {
   // The lowest free uid of the range, now held. 0 with *error when none is free.
   uint32_t take(std::string* error);
   void give_back(uint32_t uid);
+  // The fd whose bound name holds `uid` (-1 when not held): a process that shares this one's
+  // memory but not its fds (zygote::create_direct) keeps it open, and closes its own copy.
+  int held_fd(uint32_t uid) const {
+    auto it = held_.find(uid);
+    return it == held_.end() ? -1 : it->second;
+  }
   // A user namespace (fd) mapping uid and gid 0 to `uid`: the idmap that shows the root-owned
   // workspace lowers as owned by that sandbox's user. Made once per uid, then cached. -1 with *error.
   int idmap(uint32_t uid, std::string* error);

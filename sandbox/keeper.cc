@@ -116,7 +116,8 @@ Slot prepare(const Common& common, std::string* error) {
     close(status_pipe[1]);
     return {};
   }
-  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, nullptr, nullptr, nullptr, 0);
+  const long flags = CLONE_NEWPID | (common.share_mounts ? 0 : CLONE_NEWNS) | SIGCHLD;
+  long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
   if (pid < 0) {
     *error = std::string("clone of the command's keeper: ") + strerror(errno);
     for (int fd : {status_pipe[0], status_pipe[1], launch[0], launch[1]}) close(fd);
@@ -125,9 +126,11 @@ Slot prepare(const Common& common, std::string* error) {
   if (pid == 0) {
     // The keeper: pid 1 of the command's namespace, with a /proc that shows only it.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
-    // Init's handles on the workspace layers are not for the command.
-    umount2(mounts::kLayersDir, MNT_DETACH);
+    if (!common.share_mounts) {
+      mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+      // Init's handles on the workspace layers are not for the command.
+      umount2(mounts::kLayersDir, MNT_DETACH);
+    }
     // The command, not init or the keeper, is what the OOM killer should pick.
     int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (adj >= 0) {

@@ -146,6 +146,7 @@ class Init {
     common_.memory_cgroup = s.memory_cgroup;
     common_.pids_cgroup = s.pids_cgroup;
     common_.seccomp = s.seccomp;
+    common_.share_mounts = !s.made_ahead && s.plan->scratch_workspace && s.own_host_uid;
   }
 
   [[noreturn]] void run() {

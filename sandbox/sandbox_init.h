@@ -22,6 +22,7 @@ struct Setup {
   bool pids_cgroup = false;
   const std::vector<sock_filter>* seccomp = nullptr;
   bool made_ahead = true;  // false: a request already waits (no idle time to warm up in)
+  bool own_host_uid = false;  // the sandbox has a host uid of its own (init is not dumpable)
 };
 
 // Runs after the filesystem was built; returns only by exiting.

@@ -2,6 +2,7 @@
 // made ahead. The zygote process itself is zygote_process.cc.
 #include "sandbox/zygote.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -31,6 +32,8 @@ struct Client {
   int spares_fd = -1;  // sandboxes made ahead of time, pushed by the zygote
   pid_t pid = -1;
   bool make_ahead = true;  // false once the host said it makes a single sandbox
+  // A single sandbox is made by the host itself (create_direct): these ids are such sandboxes.
+  std::vector<uint64_t> direct_ids;
 };
 
 Client& client() {
@@ -149,6 +152,15 @@ void drop_pushed_locked(Client& c, Pushed& s) {
 }  // namespace
 
 Created create(const Config& config) {
+  {
+    Client& c = client();
+    std::lock_guard lock(c.mu);
+    if (!c.make_ahead && c.fd < 0) {
+      Created made = create_direct(config);
+      c.direct_ids.push_back(made.id);
+      return made;
+    }
+  }
   std::string framed = wire::create_request(config);
   std::string key = framed.substr(sizeof(uint32_t) + sizeof(uint64_t));  // the config's bytes
   Client& c = client();
@@ -204,6 +216,11 @@ void destroy(uint64_t id, int control_fd, bool wait) {
   {
     Client& c = client();
     std::lock_guard lock(c.mu);
+    if (auto it = std::find(c.direct_ids.begin(), c.direct_ids.end(), id); it != c.direct_ids.end()) {
+      c.direct_ids.erase(it);
+      destroy_direct(id, control_fd, wait);
+      return;
+    }
     fd = send_destroy_locked(c, id, control_fd, wait);
   }
   if (fd < 0) return;

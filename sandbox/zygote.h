@@ -38,8 +38,10 @@ Created create(const Config& config);
 void destroy(uint64_t id, int control_fd, bool wait);
 // Tears down every sandbox made ahead of time; none is made again until a config repeats.
 void release_spares();
-// Says that this process makes a single sandbox (a one-shot command): the zygote started after
-// this makes nothing ahead of requests (host side; before the first create).
+// Says that this process makes a single sandbox (a one-shot command): nothing is made ahead of
+// requests, and while no zygote runs, the process makes its sandboxes itself, with no zygote
+// process (zygote_process.h, create_direct: the caller must be single-threaded). Host side;
+// before the first create.
 void make_single_sandbox();
 // Starts the zygote now, if it is not running (host side; thread-safe).
 void start();

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <string_view>
 #include <sys/fsuid.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -80,10 +81,99 @@ std::string validate(const Config& c) {
   return "";
 }
 
+// A sandbox made by its host itself (create_direct) leaves the host's session, terminal and
+// stdio, and shows a neutral argv and environment: what the zygote did once to itself, and every
+// sandbox's init inherited.
+void detach_from_host() {
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int i = 0; i < 3; ++i) dup2(null, i);
+  if (null > 2) close(null);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) signal(s, SIG_IGN);
+  setsid();
+  process_image::make_neutral("swebox-sandbox");
+}
+
+// Closes every fd but `keep` (0, 1 and 2 included).
+void close_all_except(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  int from = 0;
+  for (int fd : keep) {
+    if (fd < from) continue;
+    if (fd > from) syscall(SYS_close_range, from, fd - 1, 0);
+    from = fd + 1;
+  }
+  syscall(SYS_close_range, from, ~0U, 0);
+}
+
 class Zygote {
  public:
   Zygote(int host_fd, int spares_fd, bool make_ahead)
       : host_fd_(host_fd), spares_fd_(spares_fd), make_ahead_(make_ahead) {}
+
+  // --- direct mode: this object in the host's own process (create_direct) -------------------
+  // What run() reads first, minus what only a serving zygote needs (its neutral image: each
+  // sandbox's first process takes one itself; the mount table: nothing is made ahead).
+  void start_direct() {
+    direct_ = true;
+    temp_base_ = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    uids_.load();
+    try {
+      seccomp_policy::program();
+    } catch (const std::exception& e) {
+      seccomp_error_ = e.what();
+    }
+  }
+
+  Created make_direct(const Config& c) {
+    if (!seccomp_error_.empty()) throw SandboxError(seccomp_error_);
+    if (std::string e = validate(c); !e.empty()) throw SandboxError(e);
+    uint64_t id = next_id_++;
+    Building b;
+    if (std::string e = start_build(c, "", name_for(id), false, &b); !e.empty()) throw SandboxError(e);
+    Direct d;
+    d.rec = b.rec;
+    start_direct_cleaner(d);
+    directs_[id] = d;
+    Created out;
+    out.id = id;
+    out.init_pid = b.rec.pid;
+    out.control_fd = b.host_ctl;
+    out.upper_dir = b.upper;
+    out.note = b.note;
+    out.starting_fd = b.ready_fd;
+    return out;
+  }
+
+  void destroy_direct(uint64_t id, int ctl, bool wait) {
+    auto it = directs_.find(id);
+    if (it == directs_.end()) {
+      if (ctl >= 0) close(ctl);
+      return;
+    }
+    Direct d = std::move(it->second);
+    directs_.erase(it);
+    // Killed first, then its control socket closed (closed first, init would wake up to exit).
+    if (d.init_pidfd >= 0) syscall(SYS_pidfd_send_signal, d.init_pidfd, SIGKILL, nullptr, 0);
+    else kill(d.rec.pid, SIGKILL);
+    if (ctl >= 0) close(ctl);
+    if (d.cleaner < 0) {  // no cleaner could be made: all of it here (teardown reaps init)
+      teardown(d.rec);
+      if (d.init_pidfd >= 0) close(d.init_pidfd);
+      return;
+    }
+    if (!wait) return;  // the cleaner goes on when we exit (its go pipe closes then)
+    char c = 0;
+    if (write(d.go_fd, "g", 1) == 1)
+      while (read(d.done_fd, &c, 1) < 0 && errno == EINTR) {
+      }
+    while (waitpid(d.cleaner, nullptr, __WCLONE) < 0 && errno == EINTR) {
+    }
+    while (waitpid(d.rec.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    // The cleaner closed its copies of these; ours go now (the uid's hold ends with the last).
+    for (int fd : {d.go_fd, d.done_fd, d.init_pidfd, d.uid_fd, d.rec.group.oom_events_fd})
+      if (fd >= 0) close(fd);
+  }
 
   [[noreturn]] void run() {
     // What is read of the host's environment is read now; then the argv and environment every
@@ -353,6 +443,7 @@ class Zygote {
       setresgid(-1, 0, -1);
     }
     if (pid == 0) {
+      if (direct_) detach_from_host();
       // Nothing of the zygote's stays open in the sandbox (other sandboxes' control sockets
       // above all: a copy held here would keep their init alive past the host's close).
       std::vector<int> keep = procs;
@@ -846,6 +937,85 @@ class Zygote {
     }
   }
 
+  // A sandbox made in direct mode, and the process that tears it down.
+  struct Direct {
+    Record rec;
+    int init_pidfd = -1;
+    int uid_fd = -1;   // our copy of the fd that holds rec.uid
+    int go_fd = -1;    // "g": tear down now (the caller waits on done_fd); EOF: the caller is gone
+    int done_fd = -1;
+    pid_t cleaner = -1;  // -1: none (destroy_direct tears down itself)
+  };
+  struct CleanerArgs {
+    Zygote* zygote;
+    Record rec;
+    int init_pidfd, go_fd, done_fd;
+    std::vector<int> keep;
+  };
+
+  // Runs in a process that shares our memory (not our fds). It waits until the caller asks for
+  // the teardown and waits itself, or is gone: so never two of us run this memory's code at once
+  // (the allocator takes no locks in a single-threaded process).
+  static int direct_cleaner_main(void* p) {
+    auto* a = static_cast<CleanerArgs*>(p);
+    // Nothing of the caller's stays open here: its stdout held by us would keep its reader
+    // waiting for EOF until the teardown ends.
+    close_all_except(a->keep);
+    // Nor its terminal's signals: a Ctrl-C that ends the caller must not end its teardown. (Our
+    // signal dispositions are our own: CLONE_VM without CLONE_SIGHAND.)
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) signal(s, SIG_IGN);
+    setsid();
+    char c = 0;
+    ssize_t n;
+    while ((n = read(a->go_fd, &c, 1)) < 0 && errno == EINTR) {
+    }
+    syscall(SYS_pidfd_send_signal, a->init_pidfd, SIGKILL, nullptr, 0);
+    // Readable once init exited, which is after every other process of its pid namespace.
+    pollfd exited{a->init_pidfd, POLLIN, 0};
+    while (poll(&exited, 1, -1) < 0 && errno == EINTR) {
+    }
+    a->rec.reaped = true;  // (reaped by the caller, its parent, or by whoever inherits it)
+    a->zygote->teardown(a->rec);
+    if (n == 1 && write(a->done_fd, "d", 1) < 0) {
+    }
+    _exit(0);
+  }
+
+  void start_direct_cleaner(Direct& d) {
+    d.init_pidfd = static_cast<int>(syscall(SYS_pidfd_open, d.rec.pid, 0));
+    if (d.init_pidfd < 0) return;  // (kernel before 5.3) destroy_direct tears down itself
+    fcntl(d.init_pidfd, F_SETFD, FD_CLOEXEC);
+    d.uid_fd = d.rec.uid ? uids_.held_fd(d.rec.uid) : -1;
+    int go[2], done[2];
+    if (pipe2(go, O_CLOEXEC) != 0) return;
+    if (pipe2(done, O_CLOEXEC) != 0) {
+      close(go[0]);
+      close(go[1]);
+      return;
+    }
+    // Never freed: the cleaner may read it after our exit (static destructors included).
+    auto* a = new CleanerArgs{this, d.rec, d.init_pidfd, go[0], done[1], {}};
+    a->keep = {go[0], done[1], d.init_pidfd};
+    for (int fd : {d.uid_fd, d.rec.group.oom_events_fd})
+      if (fd >= 0) a->keep.push_back(fd);
+    const size_t stack_size = 1 << 20;  // (teardown's directory removal recurses)
+    void* stack = mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    pid_t pid = stack == MAP_FAILED ? -1 : clone(direct_cleaner_main, static_cast<char*>(stack) + stack_size, CLONE_VM, a);
+    close(go[0]);
+    close(done[1]);
+    if (pid < 0) {
+      close(go[1]);
+      close(done[0]);
+      return;
+    }
+    d.cleaner = pid;
+    d.go_fd = go[1];
+    d.done_fd = done[0];
+  }
+
+  bool direct_ = false;  // in the host's process (start_direct): sandboxes made by create_direct
+  std::map<uint64_t, Direct> directs_;
+
   int host_fd_;
   int spares_fd_;
   bool make_ahead_;  // false: the host makes a single sandbox (expect_single_sandbox)
@@ -889,5 +1059,23 @@ class Zygote {
 }  // namespace
 
 void serve(int host_fd, int spares_fd, bool make_ahead) { Zygote(host_fd, spares_fd, make_ahead).run(); }
+
+namespace {
+
+// Made once, never destroyed: a cleaner may use it after the caller's exit.
+Zygote& direct_zygote() {
+  static Zygote* z = [] {
+    auto* made = new Zygote(-1, -1, false);
+    made->start_direct();
+    return made;
+  }();
+  return *z;
+}
+
+}  // namespace
+
+Created create_direct(const Config& config) { return direct_zygote().make_direct(config); }
+
+void destroy_direct(uint64_t id, int control_fd, bool wait) { direct_zygote().destroy_direct(id, control_fd, wait); }
 
 }  // namespace swebox::sandbox::zygote

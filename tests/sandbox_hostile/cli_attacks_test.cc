@@ -1,4 +1,5 @@
 // The same attacks through the command line, `swebox sandbox exec`, as a user would run them.
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -212,4 +213,57 @@ TEST_CASE("swebox sandbox exec: a one-shot sandbox has its own uid, root, pid na
   CHECK_FALSE_MESSAGE(host_path_exists(pids), pids, " is left");
   CHECK_MESSAGE(std::filesystem::is_empty(tmp.path()), "a temp state dir is left in ", tmp.path());
   CHECK(read_host_file("/proc/self/mountinfo").find(tmp.path()) == std::string::npos);
+}
+
+// The sandbox of `swebox sandbox exec` is torn down by a process beside it (sharing its memory)
+// that outlives it: killed mid-command, by a Ctrl-C to its process group (the terminal's signal
+// reaches that process too) or by SIGKILL, it still leaves no process, cgroup, temp dir or mount.
+TEST_CASE("swebox sandbox exec: killed mid-command (Ctrl-C to its process group, or SIGKILL), it leaves nothing") {
+  if (geteuid() != 0) return;  // the cgroups and the workspace's tmpfs are root's
+  for (int sig : {SIGINT, SIGKILL}) {
+    CAPTURE(sig);
+    TempDir tmp, ws;
+    std::string token = random_token();
+    std::string script = "sleep 30 # " + token;
+    pid_t front = fork();
+    REQUIRE(front >= 0);
+    if (front == 0) {
+      setpgid(0, 0);
+      setenv("TMPDIR", tmp.path().c_str(), 1);
+      execl(SWEBOX_BINARY, "swebox", "sandbox", "exec", "--workspace", ws.path().c_str(), "--", "sh", "-c",
+            script.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    setpgid(front, front);
+    host_uids::Range range;
+    REQUIRE(host_uids::read_range(&range).empty());
+    pid_t running = -1;
+    struct stat st;
+    for (int i = 0; i < 100 && running < 0; ++i) {
+      for (pid_t pid : host_pids_with(token))
+        if (stat(("/proc/" + std::to_string(pid)).c_str(), &st) == 0 && st.st_uid >= range.start &&
+            st.st_uid < uint64_t(range.start) + range.count)
+          running = pid;
+      if (running < 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE_MESSAGE(running > 0, "the command never ran in the sandbox");
+    std::string pids = cgroup_dir_with(running, "pids", "pids.max");
+    REQUIRE(!pids.empty());
+    REQUIRE(!std::filesystem::is_empty(tmp.path()));  // the workspace's temp state dir
+    if (sig == SIGINT) kill(-front, SIGINT);
+    else kill(front, SIGKILL);
+    int status = 0;
+    REQUIRE(waitpid(front, &status, 0) == front);
+    CHECK(WIFSIGNALED(status));
+    wait_until_gone(token);
+    bool left = true;
+    for (int i = 0; i < 100 && left; ++i) {
+      left = host_path_exists(pids) || !std::filesystem::is_empty(tmp.path()) ||
+             read_host_file("/proc/self/mountinfo").find(tmp.path()) != std::string::npos;
+      if (left) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK_FALSE_MESSAGE(host_path_exists(pids), pids, " is left");
+    CHECK_MESSAGE(std::filesystem::is_empty(tmp.path()), "a temp state dir is left in ", tmp.path());
+    CHECK(read_host_file("/proc/self/mountinfo").find(tmp.path()) == std::string::npos);
+  }
 }
