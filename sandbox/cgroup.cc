@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <dirent.h>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -163,6 +164,31 @@ void remove(Group& group) {
     }
   }
   group.dirs.clear();
+}
+
+std::vector<std::string> parent_dirs() {
+  std::vector<std::string> bases;
+  for (const auto& [controller, place] : places())
+    if (!place.base.empty() && std::find(bases.begin(), bases.end(), place.base) == bases.end())
+      bases.push_back(place.base);
+  return bases;
+}
+
+void remove_stale(const std::vector<std::string>& bases) {
+  for (const auto& base : bases) {
+    DIR* d = opendir(base.c_str());
+    if (!d) continue;
+    while (dirent* e = readdir(d)) {
+      const char* name = e->d_name;
+      if (strncmp(name, "swebox-", 7) != 0) continue;
+      char* end = nullptr;
+      long pid = strtol(name + 7, &end, 10);
+      if (pid <= 0 || end == name + 7 || *end != '-') continue;
+      if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // its maker lives
+      rmdir((base + "/" + name).c_str());
+    }
+    closedir(d);
+  }
 }
 
 uint64_t oom_kills(int fd) {

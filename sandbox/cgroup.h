@@ -44,6 +44,12 @@ int attach_self(const std::vector<int>& procs);
 
 // Removes the directories (they must be empty of processes) and closes the fd.
 void remove(Group& group);
+// The directories our sandboxes' cgroups are made in (one per hierarchy in use).
+std::vector<std::string> parent_dirs();
+// Removes the cgroups of sandboxes whose maker died without removing them (killed with SIGKILL):
+// the empty "swebox-<pid>-..." dirs in `parents` (from parent_dirs) whose <pid> is not a live
+// process. A cgroup with processes in it cannot be removed, so nothing running is touched.
+void remove_stale(const std::vector<std::string>& parents);
 // How many processes the OOM killer killed in the group so far (0 when unknown).
 uint64_t oom_kills(int oom_events_fd);
 

@@ -40,6 +40,8 @@ class Allotter {
   void give_back(uint32_t uid);
   // The fd whose bound name holds `uid` (-1 when not held): a process that shares this one's
   // memory but not its fds (zygote::create_direct) keeps it open, and closes its own copy.
+  // Whether `uid` is one of the range's (after load()).
+  bool in_range(uint32_t uid) const { return uid >= range_.start && uid - range_.start < range_.count; }
   int held_fd(uint32_t uid) const {
     auto it = held_.find(uid);
     return it == held_.end() ? -1 : it->second;

@@ -32,19 +32,27 @@ void say(const char* a, const char* b = "", const char* c = "") {
   }
 }
 
-// The command's process, made before its command is known: everything that does not depend on
-// the command first (signals, limits, no privileges left), then it waits for argv, cwd and fds.
-[[noreturn]] void become_command(const Common& common, int launch_fd) {
+// What a command's process does before its command: signals back to their defaults, no
+// privileges left. (Until the command arrives there is nowhere to report a failure but the exit
+// status.)
+void shed_privileges(const Common& common) {
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);
   for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);
-  // Until the command arrives there is nowhere to report a failure but the exit status.
   if (caps::drop_all() != 0) _exit(126);
   if (seccomp_policy::apply(*common.seccomp) != 0) _exit(126);
+}
+
+[[noreturn]] void exec_command(const Common& common, Command& cmd);
+
+// The command's process, made before its command is known: everything that does not depend on
+// the command first (signals, limits, no privileges left), then it waits for argv, cwd and fds.
+[[noreturn]] void become_command(const Common& common, int launch_fd) {
+  shed_privileges(common);
 
   // Take the page faults the launch would take now, while nobody waits (see prefault.h).
-  {
+  if (common.warm_up) {
     std::vector<std::string> warm(64, std::string(200, 'w'));
     std::string big(64 << 10, 'w');
   }
@@ -61,6 +69,13 @@ void say(const char* a, const char* b = "", const char* c = "") {
     _exit(126);
   }
   if (cmd.argv.empty()) _exit(126);
+  cmd.fds = fds;
+  exec_command(common, cmd);
+}
+
+// Puts the command's fds in place and runs it.
+void exec_command(const Common& common, Command& cmd) {
+  const std::vector<int>& fds = cmd.fds;
   // Move the passed fds out of the way first, then into 0..n-1; close everything else.
   int n = static_cast<int>(fds.size());
   int moved[wire::kMaxFds];
@@ -178,6 +193,34 @@ Slot prepare(const Common& common, std::string* error) {
   close(status_pipe[1]);
   close(launch[1]);
   return {{static_cast<pid_t>(pid), status_pipe[0]}, launch[0]};
+}
+
+Handle start_unkept(const Common& common, Command command, std::string* error) {
+  if (command.argv.empty()) {
+    *error = "empty argv";
+    return {};
+  }
+  if (command.fds.size() > wire::kMaxFds) {
+    *error = "too many fds for a command";
+    return {};
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    *error = std::string("fork of the command: ") + strerror(errno);
+    return {};
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The command, not init, is what the OOM killer should pick.
+    int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (adj >= 0) {
+      if (write(adj, "500", 3) < 0) {}
+      close(adj);
+    }
+    shed_privileges(common);
+    exec_command(common, command);
+  }
+  return {pid, -1};
 }
 
 bool launch(Slot& slot, const Command& command, std::string* error) {

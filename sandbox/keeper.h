@@ -31,6 +31,10 @@ struct Common {
   // init: no layers to hide, nothing of init's readable, and the copy of the mount table and the
   // /proc mount (with their teardown) are a tenth of a one-shot command's time in a VM.
   bool share_mounts = false;
+  // The command's process takes the page faults its launch would take while it waits (a sandbox
+  // made ahead, idle until asked). Off for a single sandbox, whose request is already on its way:
+  // its launch touches far fewer pages than the warm-up would.
+  bool warm_up = true;
 };
 
 struct Command {
@@ -59,5 +63,12 @@ bool launch(Slot& slot, const Command& command, std::string* error);
 
 // Init side: kills an unused slot and closes its fds (the caller reaps the keeper).
 void discard(Slot& slot);
+
+// Init side, a single sandbox's one command (Common::share_mounts): no keeper. The command is a
+// child of init in init's pid namespace (init is its pid 1, so killing everything but init ends
+// what the command started); init reaps it, and takes its wait status from waitpid. A keeper costs
+// a process (a fork, its copy-on-write faults, its exit) and a wake-up on the way to the command
+// and back. Returns the command's pid (status_fd -1), or pid -1 with *error set.
+Handle start_unkept(const Common& common, Command command, std::string* error);
 
 }  // namespace swebox::sandbox::keeper

@@ -104,6 +104,7 @@ struct Job {
   std::string stdin_data;
   size_t stdin_off = 0;
   keeper::Handle keeper;
+  bool unkept = false;  // keeper.pid is the command itself (keeper::start_unkept)
   bool keeper_reaped = false;
   bool have_status = false;  // the keeper reported (before its own exit, which is not waited for)
   int wait_status = 0;
@@ -147,6 +148,7 @@ class Init {
     common_.pids_cgroup = s.pids_cgroup;
     common_.seccomp = s.seccomp;
     common_.share_mounts = !s.made_ahead && s.plan->scratch_workspace && s.own_host_uid;
+    common_.warm_up = s.made_ahead;
   }
 
   [[noreturn]] void run() {
@@ -165,6 +167,10 @@ class Init {
       std::string big(64 << 10, 'w');
       std::vector<std::unique_ptr<Job>> jobs;
       for (int i = 0; i < 8; ++i) jobs.push_back(std::make_unique<Job>());
+    } else if (common_.share_mounts) {
+      // A single sandbox whose one command runs with no keeper (keeper::start_unkept): nothing
+      // to make ahead of it, nor after it (its host destroys the sandbox next).
+      want_slot_ = false;
     } else {
       // A request is on its way (a single sandbox): its keeper is set up while the host hears
       // that we are ready; faults are taken as they come (fewer than warming up everything).
@@ -235,8 +241,17 @@ class Init {
       pid_t pid = waitpid(-1, &st, WNOHANG);
       if (pid <= 0) break;
       if (pid == session_.keeper.pid) session_.reaped = true;
-      for (auto& [id, job] : execs_)
-        if (job->keeper.pid == pid) job->keeper_reaped = true;
+      for (auto& [id, job] : execs_) {
+        if (job->keeper.pid != pid) continue;
+        job->keeper_reaped = true;
+        if (job->unkept) {
+          // The command itself: what it left running dies now (everything in the sandbox but
+          // us, as a keeper's namespace would), so that its end means all it started is gone.
+          job->wait_status = st;
+          job->have_status = true;
+          kill(-1, SIGKILL);
+        }
+      }
       if (pid == slot_.keeper.pid) {
         // The waiting keeper died unused (e.g. no pid left for its command's process): make the
         // next one only when a command needs it, so that a full pids cgroup is not hammered.
@@ -273,7 +288,8 @@ class Init {
     j->killed = true;
     j->kill_reason = why;
     pid_t pid = j->session ? session_.keeper.pid : j->keeper.pid;
-    if (pid > 0) kill(pid, SIGKILL);
+    if (j->unkept && !j->keeper_reaped) kill(-1, SIGKILL);  // the command and all it started
+    else if (pid > 0) kill(pid, SIGKILL);
   }
 
   void pump(Job* j, Capture* c) {
@@ -429,7 +445,14 @@ class Init {
     if (!j->stdin_data.empty()) pipe2(in, O_CLOEXEC);
     keeper::Command cmd{argv, resolve_cwd(cwd), {in[0] >= 0 ? in[0] : devnull_, out[1], merge ? out[1] : err[1]}};
     std::string error;
-    j->keeper = start_command(cmd, &error);
+    // A single sandbox's one command needs no keeper (keeper::start_unkept).
+    if (common_.share_mounts && execs_.empty() && !current_ && session_.keeper.pid < 0 && !unkept_started_) {
+      unkept_started_ = true;
+      j->keeper = keeper::start_unkept(common_, cmd, &error);
+      j->unkept = j->keeper.pid > 0;
+    } else {
+      j->keeper = start_command(cmd, &error);
+    }
     for (int fd : {in[0], out[1], err[1]})
       if (fd >= 0) close(fd);
     j->out.fd = out[0];
@@ -733,6 +756,7 @@ class Init {
   keeper::Common common_;
   keeper::Slot slot_;
   bool want_slot_ = true;
+  bool unkept_started_ = false;  // the one command without a keeper has been started
   int root_fd_ = -1;
   int devnull_ = -1;
   int sigchld_fd_ = -1;

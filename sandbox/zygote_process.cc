@@ -4,12 +4,14 @@
 #include "sandbox/zygote_process.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <dirent.h>
 #include <fcntl.h>
 #include <map>
 #include <optional>
@@ -105,6 +107,58 @@ void close_all_except(std::vector<int> keep) {
   syscall(SYS_close_range, from, ~0U, 0);
 }
 
+class Zygote;
+
+// What a direct-mode sandbox's cleaner needs (zygote::create_direct), made when the sandbox is.
+struct CleanerArgs {
+  Zygote* zygote;
+  Record rec;
+  int init_pidfd, go_fd, done_fd;
+  std::vector<int> keep;  // its fds: everything else of ours it closes
+  // Read ahead: the cleaner may run after our exit, when our static objects are destroyed.
+  std::vector<std::string> cgroup_parents;
+};
+
+// A cleaner made ready when its sandbox is made (arguments, stack, pipes) and started only by
+// destroy_direct, or by the handler of a signal that ends us (on_fatal_signal). A process that
+// shares our memory and lives beside us from the start costs every later copy-on-write fault of
+// ours a TLB shootdown on its CPU: in a VM, an IPI each, a quarter of a one-shot command's CPU.
+struct ReadyCleaner {
+  enum : int { kEmpty, kReady, kStarted };
+  std::atomic<int> state{kEmpty};
+  CleanerArgs* args = nullptr;
+  char* stack_top = nullptr;
+  std::atomic<pid_t> pid{-1};
+};
+constexpr int kMaxReadyCleaners = 16;
+ReadyCleaner ready_cleaners[kMaxReadyCleaners];
+
+int cleaner_entry(void* args);
+
+// Starts a ready cleaner, once (async-signal-safe). It begins with every signal blocked, until it
+// ignores the terminal's.
+pid_t start_cleaner(ReadyCleaner& c) {
+  int expected = ReadyCleaner::kReady;
+  if (!c.state.compare_exchange_strong(expected, ReadyCleaner::kStarted)) return -1;
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  pid_t pid = clone(cleaner_entry, c.stack_top, CLONE_VM, c.args);
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  c.pid = pid;
+  return pid;
+}
+
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT or SIGPIPE, where its action was to end us: the cleaners start
+// (each waits for our exit), then the signal ends us as it would have. (SIGKILL cannot be caught:
+// the sandbox dies with us, as its init's parent-death signal is SIGKILL, and its empty cgroups are
+// removed by the next single sandbox's cleaner: cgroup::remove_stale.)
+void on_fatal_signal(int sig) {
+  for (auto& c : ready_cleaners) start_cleaner(c);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 class Zygote {
  public:
   Zygote(int host_fd, int spares_fd, bool make_ahead)
@@ -122,6 +176,15 @@ class Zygote {
     } catch (const std::exception& e) {
       seccomp_error_ = e.what();
     }
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) {
+      struct sigaction now {};
+      if (sigaction(sig, nullptr, &now) != 0 || now.sa_handler != SIG_DFL) continue;  // (ignored, or the caller's)
+      struct sigaction act {};
+      act.sa_handler = on_fatal_signal;
+      sigemptyset(&act.sa_mask);
+      act.sa_flags = SA_RESTART;
+      sigaction(sig, &act, nullptr);
+    }
   }
 
   Created make_direct(const Config& c) {
@@ -132,7 +195,7 @@ class Zygote {
     if (std::string e = start_build(c, "", name_for(id), false, &b); !e.empty()) throw SandboxError(e);
     Direct d;
     d.rec = b.rec;
-    start_direct_cleaner(d);
+    prepare_direct_cleaner(d);
     directs_[id] = d;
     Created out;
     out.id = id;
@@ -156,9 +219,18 @@ class Zygote {
     if (d.init_pidfd >= 0) syscall(SYS_pidfd_send_signal, d.init_pidfd, SIGKILL, nullptr, 0);
     else kill(d.rec.pid, SIGKILL);
     if (ctl >= 0) close(ctl);
-    if (d.cleaner < 0) {  // no cleaner could be made: all of it here (teardown reaps init)
+    pid_t cleaner = d.ready ? start_cleaner(*d.ready) : -1;
+    if (d.ready) {
+      // The cleaner holds its ends now (taken at its clone).
+      close(d.ready->args->go_fd);
+      close(d.ready->args->done_fd);
+    }
+    if (cleaner < 0) {  // no cleaner could be made: all of it here (teardown reaps init)
+      if (d.go_fd >= 0) close(d.go_fd);
+      if (d.done_fd >= 0) close(d.done_fd);
       teardown(d.rec);
       if (d.init_pidfd >= 0) close(d.init_pidfd);
+      if (d.ready) d.ready->state = ReadyCleaner::kEmpty;
       return;
     }
     if (!wait) return;  // the cleaner goes on when we exit (its go pipe closes then)
@@ -166,13 +238,78 @@ class Zygote {
     if (write(d.go_fd, "g", 1) == 1)
       while (read(d.done_fd, &c, 1) < 0 && errno == EINTR) {
       }
-    while (waitpid(d.cleaner, nullptr, __WCLONE) < 0 && errno == EINTR) {
+    while (waitpid(cleaner, nullptr, __WCLONE) < 0 && errno == EINTR) {
     }
     while (waitpid(d.rec.pid, nullptr, 0) < 0 && errno == EINTR) {
     }
     // The cleaner closed its copies of these; ours go now (the uid's hold ends with the last).
     for (int fd : {d.go_fd, d.done_fd, d.init_pidfd, d.uid_fd, d.rec.group.oom_events_fd})
       if (fd >= 0) close(fd);
+    d.ready->state = ReadyCleaner::kEmpty;
+  }
+
+  // The cleaner's body (cleaner_entry): runs in a process that shares our memory, not our fds. It
+  // waits until the caller asks for the teardown and waits itself, or is gone: so never two of us
+  // run this memory's code at once (the allocator takes no locks in a single-threaded process).
+  // It may run after our exit: it uses only what CleanerArgs and this (never destroyed) object
+  // hold, no static object of ours (destroyed by then).
+  static int direct_cleaner_main(CleanerArgs* a) {
+    // Nothing of the caller's stays open here: its stdout held by us would keep its reader
+    // waiting for EOF until the teardown ends.
+    close_all_except(a->keep);
+    // Nor its terminal's signals: a Ctrl-C that ends the caller must not end its teardown. (Our
+    // signal dispositions are our own: CLONE_VM without CLONE_SIGHAND.)
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) signal(s, SIG_IGN);
+    setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    char c = 0;
+    ssize_t n;
+    while ((n = read(a->go_fd, &c, 1)) < 0 && errno == EINTR) {
+    }
+    syscall(SYS_pidfd_send_signal, a->init_pidfd, SIGKILL, nullptr, 0);
+    // Readable once init exited, which is after every other process of its pid namespace.
+    pollfd exited{a->init_pidfd, POLLIN, 0};
+    while (poll(&exited, 1, -1) < 0 && errno == EINTR) {
+    }
+    a->rec.reaped = true;  // (reaped by the caller, its parent, or by whoever inherits it)
+    a->zygote->teardown(a->rec);
+    if (n == 1 && write(a->done_fd, "d", 1) < 0) {
+    }
+    // Litter of single sandboxes whose caller was killed with SIGKILL (on_fatal_signal).
+    cgroup::remove_stale(a->cgroup_parents);
+    a->zygote->remove_stale_state();
+    _exit(0);
+  }
+
+  // The temp state dirs "swebox-sandbox-<pid>-XXXXXX" of single sandboxes whose maker <pid> is
+  // gone (killed with SIGKILL): their tmpfs unmounted, then removed. Only dirs of ours (root's or a
+  // sandbox uid's), never through a symlink ($TMPDIR may be world-writable).
+  void remove_stale_state() {
+    DIR* d = opendir(temp_base_.c_str());
+    if (!d) return;
+    std::vector<std::string> stale;
+    while (dirent* e = readdir(d)) {
+      const char* name = e->d_name;
+      const char* prefix = "swebox-sandbox-";
+      if (strncmp(name, prefix, strlen(prefix)) != 0) continue;
+      char* end = nullptr;
+      long pid = strtol(name + strlen(prefix), &end, 10);
+      if (pid <= 0 || *end != '-') continue;
+      if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+      struct stat st;
+      std::string path = temp_base_ + "/" + name;
+      // (A sandbox's own uid owns its state dir while it lives.)
+      if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_uid != geteuid() && !uids_.in_range(st.st_uid)))
+        continue;
+      stale.push_back(path);
+    }
+    closedir(d);
+    for (const auto& path : stale) {
+      umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+      cleaner::remove(-1, path);
+    }
   }
 
   [[noreturn]] void run() {
@@ -329,7 +466,9 @@ class Zygote {
   std::string prepare_state(const Config& c, Record& rec, std::string* error) {
     bool root = geteuid() == 0;
     if (c.state_dir.empty()) {
-      std::string templ = temp_base_ + "/swebox-sandbox-XXXXXX";
+      // A single sandbox's names its maker: if that is killed with SIGKILL, a later single
+      // sandbox's cleaner removes the dir (remove_stale_state).
+      std::string templ = temp_base_ + "/swebox-sandbox-" + (direct_ ? std::to_string(getpid()) + "-" : "") + "XXXXXX";
       if (!mkdtemp(templ.data())) {
         *error = errno_text("creating a temp state dir in " + templ);
         return "";
@@ -937,54 +1076,27 @@ class Zygote {
     }
   }
 
-  // A sandbox made in direct mode, and the process that tears it down.
+  // A sandbox made in direct mode, and what tears it down.
   struct Direct {
     Record rec;
     int init_pidfd = -1;
     int uid_fd = -1;   // our copy of the fd that holds rec.uid
     int go_fd = -1;    // "g": tear down now (the caller waits on done_fd); EOF: the caller is gone
     int done_fd = -1;
-    pid_t cleaner = -1;  // -1: none (destroy_direct tears down itself)
-  };
-  struct CleanerArgs {
-    Zygote* zygote;
-    Record rec;
-    int init_pidfd, go_fd, done_fd;
-    std::vector<int> keep;
+    ReadyCleaner* ready = nullptr;  // nullptr: none (destroy_direct tears down itself)
   };
 
-  // Runs in a process that shares our memory (not our fds). It waits until the caller asks for
-  // the teardown and waits itself, or is gone: so never two of us run this memory's code at once
-  // (the allocator takes no locks in a single-threaded process).
-  static int direct_cleaner_main(void* p) {
-    auto* a = static_cast<CleanerArgs*>(p);
-    // Nothing of the caller's stays open here: its stdout held by us would keep its reader
-    // waiting for EOF until the teardown ends.
-    close_all_except(a->keep);
-    // Nor its terminal's signals: a Ctrl-C that ends the caller must not end its teardown. (Our
-    // signal dispositions are our own: CLONE_VM without CLONE_SIGHAND.)
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) signal(s, SIG_IGN);
-    setsid();
-    char c = 0;
-    ssize_t n;
-    while ((n = read(a->go_fd, &c, 1)) < 0 && errno == EINTR) {
-    }
-    syscall(SYS_pidfd_send_signal, a->init_pidfd, SIGKILL, nullptr, 0);
-    // Readable once init exited, which is after every other process of its pid namespace.
-    pollfd exited{a->init_pidfd, POLLIN, 0};
-    while (poll(&exited, 1, -1) < 0 && errno == EINTR) {
-    }
-    a->rec.reaped = true;  // (reaped by the caller, its parent, or by whoever inherits it)
-    a->zygote->teardown(a->rec);
-    if (n == 1 && write(a->done_fd, "d", 1) < 0) {
-    }
-    _exit(0);
-  }
-
-  void start_direct_cleaner(Direct& d) {
+  void prepare_direct_cleaner(Direct& d) {
     d.init_pidfd = static_cast<int>(syscall(SYS_pidfd_open, d.rec.pid, 0));
     if (d.init_pidfd < 0) return;  // (kernel before 5.3) destroy_direct tears down itself
     fcntl(d.init_pidfd, F_SETFD, FD_CLOEXEC);
+    ReadyCleaner* slot = nullptr;
+    for (auto& c : ready_cleaners)
+      if (c.state == ReadyCleaner::kEmpty) {
+        slot = &c;
+        break;
+      }
+    if (!slot) return;
     d.uid_fd = d.rec.uid ? uids_.held_fd(d.rec.uid) : -1;
     int go[2], done[2];
     if (pipe2(go, O_CLOEXEC) != 0) return;
@@ -993,22 +1105,22 @@ class Zygote {
       close(go[1]);
       return;
     }
+    const size_t stack_size = 1 << 20;  // (teardown's directory removal recurses); touched only if used
+    void* stack = mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+      for (int fd : {go[0], go[1], done[0], done[1]}) close(fd);
+      return;
+    }
     // Never freed: the cleaner may read it after our exit (static destructors included).
-    auto* a = new CleanerArgs{this, d.rec, d.init_pidfd, go[0], done[1], {}};
+    auto* a = new CleanerArgs{this, d.rec, d.init_pidfd, go[0], done[1], {}, cgroup::parent_dirs()};
     a->keep = {go[0], done[1], d.init_pidfd};
     for (int fd : {d.uid_fd, d.rec.group.oom_events_fd})
       if (fd >= 0) a->keep.push_back(fd);
-    const size_t stack_size = 1 << 20;  // (teardown's directory removal recurses)
-    void* stack = mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    pid_t pid = stack == MAP_FAILED ? -1 : clone(direct_cleaner_main, static_cast<char*>(stack) + stack_size, CLONE_VM, a);
-    close(go[0]);
-    close(done[1]);
-    if (pid < 0) {
-      close(go[1]);
-      close(done[0]);
-      return;
-    }
-    d.cleaner = pid;
+    slot->args = a;
+    slot->stack_top = static_cast<char*>(stack) + stack_size;
+    slot->pid = -1;
+    slot->state = ReadyCleaner::kReady;
+    d.ready = slot;
     d.go_fd = go[1];
     d.done_fd = done[0];
   }
@@ -1055,6 +1167,9 @@ class Zygote {
   bool pool_broken_ = false;
   std::string seccomp_error_;
 };
+
+
+int cleaner_entry(void* args) { return Zygote::direct_cleaner_main(static_cast<CleanerArgs*>(args)); }
 
 }  // namespace
 
