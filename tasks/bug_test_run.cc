@@ -123,6 +123,31 @@ BugTestRun BugTestRunner::run(const BugArtifact& artifact, const BugTreeState& r
   return r;
 }
 
+sandbox::ExecResult BugTestRunner::run_python_helper(const std::string& script, const std::vector<std::string>& args,
+                                                    const std::string& stdin_data, double timeout_s) {
+  boost::asio::io_context io;
+  sandbox::Config config;
+  config.workspace_lowers = {tree_};
+  config.workspace_mount = "/testbed";
+  config.system_paths = system_paths(options_.environment);
+  config.network = sandbox::Network::none;
+  config.limits = evaluation_limits();
+  config.hostname = "swebox-selfplay";
+  auto box = sandbox::make_sandbox(io, config, sandbox::Backend::native);
+  const std::string path = "/tmp/.swebox-ssr-helper.py";
+  if (auto err = box->write_file(path, script)) throw std::runtime_error("writing the helper: " + err->message);
+  std::string command = prelude(options_.environment) + "cd /testbed\nexec python3 " + path;
+  for (const auto& a : args) command += " " + quoted(a);
+  sandbox::ExecRequest req;
+  req.argv = {"/bin/bash", "-c", command};
+  req.stdin_data = stdin_data;
+  req.cwd = "/testbed";
+  req.timeout_s = timeout_s;
+  sandbox::ExecResult r = box->exec(req);
+  box->destroy();
+  return r;
+}
+
 BugTestRun BugTestRunner::run_uncached(const BugArtifact& artifact, const BugTreeState& state) {
   auto t0 = std::chrono::steady_clock::now();
   BugTestRun r;
@@ -149,22 +174,22 @@ BugTestRun BugTestRunner::run_uncached(const BugArtifact& artifact, const BugTre
   } catch (const std::exception& e) {
     return infra(std::string("sandbox: ") + e.what());
   }
-  const std::string dir = "/tmp/.swebox-ssr";
+  const std::string dir = "/tmp/.swebox-ssr";  // a prefix: files are /tmp/.swebox-ssr-NAME
   std::string env = prelude(options_.environment);
   try {
     for (const auto& [name, text] : {std::pair<std::string, const std::string*>{"test_script.sh", &artifact.test_script},
                                      {"test_parser.py", &artifact.test_parser},
                                      {"bug.diff", &artifact.bug_diff},
                                      {"weaken.diff", &artifact.weaken_diff}}) {
-      if (auto err = box->write_file(dir + "/" + name, *text)) return infra("writing " + name + ": " + err->message);
+      if (auto err = box->write_file(dir + "-" + name, *text)) return infra("writing " + name + ": " + err->message);
     }
     // The state: the bug, files of it put back, the weakening; a diff that does not apply here is
     // the artifact's fault but no test verdict, so it is reported as the run's failure.
     std::string setup = env + "set -e\ncd /testbed\n";
-    if (state.bug) setup += "git apply --whitespace=nowarn " + dir + "/bug.diff\n";
+    if (state.bug) setup += "git apply --whitespace=nowarn " + dir + "-bug.diff\n";
     for (const auto& f : state.revert_files)
       setup += "git checkout HEAD -- " + quoted(f) + " 2>/dev/null || rm -f -- " + quoted(f) + "\n";
-    if (state.weaken) setup += "git apply --whitespace=nowarn " + dir + "/weaken.diff\n";
+    if (state.weaken && !artifact.weaken_diff.empty()) setup += "git apply --whitespace=nowarn " + dir + "-weaken.diff\n";
     sandbox::ExecRequest req;
     req.argv = {"/bin/bash", "-s"};
     req.stdin_data = setup;
@@ -179,7 +204,7 @@ BugTestRun BugTestRunner::run_uncached(const BugArtifact& artifact, const BugTre
       return r;
     }
 
-    req.argv = {"/bin/bash", "-c", env + "cd /testbed\nexec /bin/bash " + dir + "/test_script.sh"};
+    req.argv = {"/bin/bash", "-c", env + "cd /testbed\nexec /bin/bash " + dir + "-test_script.sh"};
     req.stdin_data.clear();
     req.timeout_s = options_.script_timeout_s;
     sandbox::ExecResult tests = box->exec(req);
@@ -191,8 +216,8 @@ BugTestRun BugTestRunner::run_uncached(const BugArtifact& artifact, const BugTre
     r.status = tests.status();
     r.output = tests.out;
 
-    if (auto err = box->write_file(dir + "/output.txt", r.output)) return infra("writing the test output: " + err->message);
-    req.argv = {"/bin/bash", "-c", env + "cd /testbed\nexec python3 " + dir + "/test_parser.py < " + dir + "/output.txt"};
+    if (auto err = box->write_file(dir + "-output.txt", r.output)) return infra("writing the test output: " + err->message);
+    req.argv = {"/bin/bash", "-c", env + "cd /testbed\nexec python3 " + dir + "-test_parser.py < " + dir + "-output.txt"};
     req.timeout_s = options_.parser_timeout_s;
     req.merge_stderr = false;
     sandbox::ExecResult parsed = box->exec(req);

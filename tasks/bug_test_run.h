@@ -67,6 +67,12 @@ class BugTestRunner {
   // Runs `state` of `artifact`, or returns the cached run of the same content. Thread-safe.
   BugTestRun run(const BugArtifact& artifact, const BugTreeState& state);
 
+  // Runs a helper program (e.g. tasks/procedural_mutations.py) with the table's python3 in a fresh
+  // sandbox over the original tree at /testbed: `script` written to a temporary file, then
+  // `python3 FILE args...` with `stdin_data`. For reading the repository, never for judging.
+  sandbox::ExecResult run_python_helper(const std::string& script, const std::vector<std::string>& args,
+                                        const std::string& stdin_data, double timeout_s = 120);
+
   // How many runs were done and served from the cache.
   size_t runs_done() const;
   size_t runs_cached() const;

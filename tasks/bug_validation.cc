@@ -69,7 +69,7 @@ BugValidation validate_bug_artifact(const BugArtifact& artifact, BugTestRunner& 
   // 1. Test files.
   std::vector<std::string> weakened;
   try {
-    weakened = patch_files(artifact.weaken_diff);
+    if (!artifact.weaken_diff.empty()) weakened = patch_files(artifact.weaken_diff);
   } catch (const std::exception& e) {
     return reject(BugCheck::test_files, std::string("test_weaken.diff is not a patch: ") + e.what());
   }
