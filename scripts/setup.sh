@@ -7,6 +7,7 @@ packages=(
   libboost-dev libseccomp-dev nlohmann-json3-dev libgit2-dev doctest-dev
   libcli11-dev                    # the commands' parsers (header-only)
   python3 python3-pytest          # the default test environment for tasks (host Debian Python)
+  python3-toolz                   # sources and tests of a real repository for `swebox selfplay` (scripts/make-toolz-repo.sh)
   bubblewrap util-linux           # peers measured by scripts/bench-sandbox.sh
   hyperfine                       # whole-process timings of scripts/bench-cli.sh
   docker.io busybox-static        # the Docker backend's daemon and a local image built from busybox
