@@ -50,6 +50,9 @@ ToolResult edit_file(sandbox::Sandbox& sandbox, const std::string& cwd, std::str
                      const Templates& templates, bool universal_newlines = true, bool require_utf8 = false);
 // True when the bytes are valid UTF-8 (what Python's strict UTF-8 decoding accepts).
 bool is_valid_utf8(std::string_view bytes);
+// CPython's UnicodeDecodeError text for the first invalid sequence ("can't decode byte 0xe9 in
+// position 3: invalid continuation byte"); "" for valid UTF-8. tools/edit_not_utf8's {decode_error}.
+std::string cpython_utf8_decode_error(std::string_view data);
 // "\r\n" and lone "\r" to "\n", as Python's universal-newlines reading does.
 std::string universal_newlines(std::string_view text);
 // The success snippet: lines max(1,L-8)…L+8+extra of content, each "%6d\t%s".

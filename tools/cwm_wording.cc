@@ -1,7 +1,14 @@
 #include "tools/cwm_wording.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -271,6 +278,71 @@ Environment split_environment(const std::string& env, const std::string& where) 
 
 }  // namespace
 
+// tools/edit_not_utf8. CWM's edit plugin does not refuse a file that is not UTF-8: its
+// open(path).read() raises, and the observation is Python's traceback. That text is Python's own, so
+// it is made by running the checkout's plugin under the host's python3 (the one a sandbox shows: it
+// sees the host's /usr) on a Latin-1 file; the plugin's path becomes the one CWM mounts it at
+// (PLUGIN_BIND_TARGET) and the decode error the placeholder {decode_error} (edit_tool.cc renders it
+// as CPython words it).
+std::string edit_not_utf8_traceback(const std::string& checkout, const Source& configs) {
+  const std::string key = "tools/edit_not_utf8";
+  const std::string bind = constant(configs, "PLUGIN_BIND_TARGET", {}, key);
+  std::error_code ec;
+  const std::string plugin = std::filesystem::canonical(checkout + "/cwm/rl/swerl/plugins/edit.py", ec).string();
+  if (ec) throw CwmImportError("cannot find " + checkout + "/cwm/rl/swerl/plugins/edit.py (" + key + ")");
+  const char* python = "/usr/bin/python3";
+  if (access(python, X_OK) != 0)
+    throw CwmImportError(std::string(python) + " is missing: import-cwm runs CWM's edit plugin with it to take " + key +
+                         " (scripts/setup.sh installs it)");
+  char dir[] = "/tmp/swebox-import-cwm-XXXXXX";
+  if (!mkdtemp(dir)) throw CwmImportError(std::string("cannot make a temp dir: ") + strerror(errno));
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() {
+      std::error_code e;
+      std::filesystem::remove_all(path, e);
+    }
+  } remove_dir{dir};
+  { std::ofstream(std::string(dir) + "/x.txt", std::ios::binary) << "caf\xe9\n"; }
+  const std::string command = "x.txt\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE";
+  int in[2], err[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+    throw CwmImportError(std::string("pipe: ") + strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0) throw CwmImportError(std::string("fork: ") + strerror(errno));
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    if (chdir(dir) != 0) _exit(127);
+    dup2(in[0], 0);
+    dup2(null, 1);
+    dup2(err[1], 2);
+    char lang[] = "LANG=C.UTF-8", path[] = "PATH=/usr/bin:/bin";
+    char* envp[] = {lang, path, nullptr};
+    execle(python, "python3", plugin.c_str(), static_cast<char*>(nullptr), envp);
+    _exit(127);
+  }
+  close(in[0]);
+  close(err[1]);
+  if (write(in[1], command.data(), command.size()) < 0) {
+  }
+  close(in[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(err[0], buf, sizeof buf)) > 0;) text.append(buf, n);
+  close(err[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const std::string last = "UnicodeDecodeError: 'utf-8' codec can't decode byte 0xe9 in position 3: invalid continuation byte\n";
+  if (text.size() < last.size() || text.compare(text.size() - last.size(), last.size(), last) != 0 ||
+      text.rfind("Traceback (most recent call last):\n", 0) != 0)
+    throw CwmImportError(plugin + " run on a Latin-1 file did not end in Python's UnicodeDecodeError (" + key +
+                         "); it printed: " + text.substr(0, 600));
+  text.resize(text.size() - last.size());
+  const std::string from = "\"" + plugin + "\"", to = "\"" + bind + "/edit.py\"";
+  for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) text.replace(at, from.size(), to);
+  return escape_braces(text) + "UnicodeDecodeError: 'utf-8' codec {decode_error}";
+}
+
 std::map<std::string, std::string> import_cwm_wording(const std::string& checkout) {
   std::map<std::string, std::string> t;
   const Source env_src = read_source(checkout, "cwm/rl/envs/envs/swerl_tool.py");
@@ -385,6 +457,7 @@ std::map<std::string, std::string> import_cwm_wording(const std::string& checkou
       literal_after(edit, {"snippet_content =", "message = "}, "tools/edit_done"),
       {{"path", "{path}"}, {"line", "{line}"}, {"num_lines", "{num_lines}"}, {"snippet_content", "{snippet}"}}, edit,
       "tools/edit_done");
+  t["tools/edit_not_utf8"] = edit_not_utf8_traceback(checkout, read_source(checkout, "cwm/rl/swerl/default_configs.py"));
 
   // ---- create (plugins/create.py)
   t["tools/create_exists"] = from_fstring(literal_after(create, {"if os.path.exists(path):", "False,"}, "tools/create_exists"), path,

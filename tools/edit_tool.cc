@@ -1,6 +1,7 @@
 // edit: one SEARCH/REPLACE block applied to one file (CWM's plugins/edit.py, done through the
 // sandbox's confined file API instead of a script in the session).
 #include <algorithm>
+#include <cstdio>
 
 #include "tools/builtin_tools.h"
 #include "tools/session_path.h"
@@ -89,6 +90,62 @@ std::string universal_newlines(std::string_view text) {
   return out;
 }
 
+// CPython's message for the first error in decoding `data` as UTF-8 ("can't decode byte 0xe9 in
+// position 3: invalid continuation byte"), as `open(path).read()` raises it in CWM's edit plugin
+// (tools/edit_not_utf8 under the cwm wording shows it). "" when `data` is valid UTF-8. The rules are
+// CPython's decoder's: a byte that cannot start a sequence is an invalid start byte; a sequence cut
+// by a byte outside its allowed range is an invalid continuation byte, spanning the bytes before
+// it; one cut by the end of the data is unexpected end of data, spanning what is left.
+std::string cpython_utf8_decode_error(std::string_view data) {
+  const auto* s = reinterpret_cast<const unsigned char*>(data.data());
+  const size_t n = data.size();
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    const char* reason = nullptr;
+    size_t end = i + 1;
+    if (len == 0) {
+      reason = "invalid start byte";
+    } else {
+      // The allowed range of the second byte (overlongs and surrogates excluded), then 80..BF.
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+      size_t k = 1;
+      for (; k < len; ++k) {
+        if (i + k >= n) break;
+        unsigned char b = s[i + k];
+        bool ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
+        if (!ok) break;
+      }
+      if (k == len) {
+        i += len;
+        continue;
+      }
+      if (i + k >= n) {
+        reason = "unexpected end of data";
+        end = n;
+      } else {
+        reason = "invalid continuation byte";
+        end = i + k;
+      }
+    }
+    char buf[160];
+    if (end - i == 1)
+      snprintf(buf, sizeof buf, "can't decode byte 0x%02x in position %zu: %s", c, i, reason);
+    else
+      snprintf(buf, sizeof buf, "can't decode bytes in position %zu-%zu: %s", i, end - 1, reason);
+    return buf;
+  }
+  return "";
+}
+
 ToolResult edit_file(sandbox::Sandbox& sandbox, const std::string& cwd, std::string_view body,
                      const Templates& templates, bool universal, bool require_utf8) {
   std::vector<EditBlock> blocks = find_edit_blocks(body);
@@ -104,7 +161,8 @@ ToolResult edit_file(sandbox::Sandbox& sandbox, const std::string& cwd, std::str
   if (auto* error = std::get_if<sandbox::FileError>(&read))
     return failure("unreadable", templates.render("tools/edit_unreadable", {{"path", path}, {"reason", error->message}}));
   if (require_utf8 && !is_valid_utf8(std::get<std::string>(read)))
-    return failure("not_utf8", templates.render("tools/edit_not_utf8", {{"path", path}}));
+    return failure("not_utf8", templates.render("tools/edit_not_utf8", {{"path", path},
+                                                                        {"decode_error", cpython_utf8_decode_error(std::get<std::string>(read))}}));
 
   // A leading "\n" on both sides makes a match start at a line start.
   const std::string file = "\n" + (universal ? universal_newlines(std::get<std::string>(read)) : std::get<std::string>(read));

@@ -1,7 +1,14 @@
 // ToolsetConfig's CWM switches (docs/formats.md §1.2), each against the swebox default, through the
 // real sandbox: the released backend's final newline, submit through the shell, edit of a file
 // that is not UTF-8, create's normalised parent.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include "tests/tools/sandbox_fixture.h"
+#include "tools/builtin_tools.h"
 #include "tools/session_path.h"
 #include "tools/toolset.h"
 
@@ -79,6 +86,8 @@ TEST_CASE("edit_requires_utf8: a Latin-1 file is not edited, as CWM's plugin fai
   CHECK(!refused.ok);
   CHECK(refused.error_kind == "not_utf8");
   CHECK(f.file("/testbed/latin1.txt") == "caf\xe9\nna\n");
+  // The shipped wording; the cwm set's text is the plugin's traceback, ending in CPython's words.
+  CHECK(refused.feedback.find("latin1.txt is not valid UTF-8") != std::string::npos);
   CHECK(ours.execute({"edit", edit}).ok);
   CHECK(f.file("/testbed/latin1.txt") == "caf\xe9\nno\n");
 }
@@ -96,4 +105,38 @@ TEST_CASE("create_normalised_parent: '..' in the path is resolved before the par
   CHECK(normalise_path("/../x") == "/x");
   CHECK(normalise_path("a/../../b") == "../b");
   CHECK(normalise_path("//x/") == "//x");
+}
+
+// {decode_error} of tools/edit_not_utf8 must be CPython's own message (CWM's plugin prints it in its
+// traceback): compared with Debian's python3 decoding the same bytes.
+TEST_CASE("cpython_utf8_decode_error: CPython's UnicodeDecodeError text, byte for byte") {
+  if (access("/usr/bin/python3", X_OK) != 0) {
+    MESSAGE("skipped: /usr/bin/python3 is missing");
+    return;
+  }
+  const std::vector<std::string> cases = {
+      "caf\xe9\n", "\xff", "abc\x80z", "\xc3", "ok\xe2\x82", "\xe2\x82z", "\xe0\x80\x80", "\xed\xa0\x80",
+      "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf0\x9f\x98", "\xf0\x9f\x98\x80 then \xc0\xaf", "\xc1\xbf", "\xf5\x80",
+      "valid \xc3\xa9 then \xe9", "\xef\xbf"};
+  for (const auto& bytes : cases) {
+    std::string hex;
+    for (unsigned char c : bytes) {
+      char b[3];
+      snprintf(b, sizeof b, "%02x", c);
+      hex += b;
+    }
+    std::string cmd = "/usr/bin/python3 -c \"import sys\ntry:\n    bytes.fromhex('" + hex +
+                      "').decode('utf-8')\nexcept UnicodeDecodeError as e:\n    sys.stdout.write(str(e))\"";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::string python;
+    char buf[512];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) python.append(buf, n);
+    pclose(p);
+    CAPTURE(hex);
+    REQUIRE(python.rfind("'utf-8' codec ", 0) == 0);
+    CHECK(swebox::tools::cpython_utf8_decode_error(bytes) == python.substr(14));
+  }
+  CHECK(swebox::tools::cpython_utf8_decode_error("plain \xc3\xa9 text") == "");
 }

@@ -78,7 +78,10 @@ TEST_CASE("import-cwm: every prompt and notice from a CWM checkout, loadable as 
     std::filesystem::create_directories(file.parent_path());
     std::ofstream(file, std::ios::binary) << text << '\n';
   }
-  CHECK(texts.size() == 36);
+  CHECK(texts.size() == 37);
+  // edit_not_utf8 is CWM's plugin's own traceback under the host's python3, with CWM's mount path.
+  CHECK(texts["tools/edit_not_utf8"].rfind("Traceback (most recent call last):\n", 0) == 0);
+  CHECK(texts["tools/edit_not_utf8"].find("\"/swerl-plugins/edit.py\"") != std::string::npos);
   swebox::tools::Templates set = swebox::tools::load_templates(out.string());
   // Rendering needs every placeholder filled: the imported texts use only the names we supply.
   swebox::tools::PromptConfig config;
