@@ -4,8 +4,12 @@
 // the run's identity on --resume, required suite fields, unknown ids, Ctrl-C then --resume.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <pty.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +117,33 @@ TEST_CASE("preflight: a dead endpoint and a model the endpoint does not serve ar
   CHECK(wrong.rc == 1);
   CHECK(wrong.log.find("does not serve the model 'gpt-nonexistent' (it serves: m1, m-large)") != std::string::npos);
   CHECK(m.chats == 0);
+}
+
+TEST_CASE("preflight: an endpoint that accepts and never answers is refused at the deadline, not waited on") {
+  SWEBOX_REQUIRE_FIXTURE();
+  // A listening socket nobody accepts on: the kernel completes the handshake, no reply ever comes
+  // (a wedged or paused server). The preflight used to wait as long as the socket lived.
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(listener, 16) == 0);
+  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  std::string policy = "openai:http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/v1#m1";
+  auto t0 = std::chrono::steady_clock::now();
+  std::string out = scratch("pre-silent");
+  Ran r = run(out, policy, {"--quiet", "--request-timeout", "2"});
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  close(listener);
+  INFO(r.log);
+  CHECK(r.rc == 1);
+  CHECK(r.log.find("preflight failed, no episode was run") != std::string::npos);
+  CHECK(r.log.find("/v1/models does not answer (no reply within 2 s); is the server up?") != std::string::npos);
+  CHECK(waited < 8.0);  // the 2 s deadline, not the socket's lifetime
+  CHECK(records(out).empty());
 }
 
 TEST_CASE("an endpoint failing every episode stops the run after three in a row: exit 4, nothing counted as the model's") {
