@@ -229,7 +229,7 @@ int run_job(const RunOptions& options) {
   // ---- the loop: -j N episodes in flight; blocking steps (set-up, diff, evaluation) go to the pool
   boost::asio::thread_pool blocking(static_cast<size_t>(std::min(o.jobs, 64)) + 1);
   const size_t to_run = queue.size();
-  RunDisplay display(io, {to_run, done.size(), o.jobs, o.out_dir, o.progress});
+  RunDisplay display(io, {to_run, done.size(), o.jobs, o.out_dir, o.progress, 60, o.episode.evaluate});
   EpisodeServices services{io, blocking, cache, *environments, o.repos_dir, templates, *policy, o.policy, o.run_id,
                            o.out_dir + "/logs/run_evaluation"};
   services.templates_id = templates_id;
@@ -304,6 +304,13 @@ int run_job(const RunOptions& options) {
     traj::write_predictions(episodes, o.out_dir + "/predictions.jsonl");
     if (o.samples > 1) traj::write_predictions(episodes, o.out_dir + "/predictions.all.jsonl", true);
     nlohmann::json summary = summarize_run(episodes, wall_s);
+    if (!o.episode.evaluate) {
+      // --no-eval: nothing was graded, so there is no resolution to report (a pass@1 of 0 would
+      // read as the model's result).
+      summary["evaluated"] = false;
+      summary["pass_at_k"] = nlohmann::json::object();
+      for (const char* k : {"resolved_episodes", "resolved_instances", "resolved_ids"}) summary.erase(k);
+    }
     summary["run_id"] = o.run_id;
     summary["suite"] = o.suite;
     summary["policy"] = o.policy;
@@ -318,6 +325,8 @@ int run_job(const RunOptions& options) {
                          : interrupted ? "interrupted, episodes in flight finished"
                          : endpoint_down ? "the endpoint failed repeatedly"
                                          : "";
+    // What this invocation left for a --resume: never launched, or abandoned in flight.
+    summary["episodes_not_run"] = queue.size() + (abandon ? in_flight : 0);
     std::vector<std::pair<std::string, std::string>> outputs = {
         {"trajectories", traj_path},
         {"predictions", o.out_dir + "/predictions.jsonl"},
