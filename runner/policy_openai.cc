@@ -270,6 +270,12 @@ class Call : public std::enable_shared_from_this<Call> {
     static thread_local std::mt19937 rng{std::random_device{}()};
     delay *= std::uniform_real_distribution<double>(0.75, 1.25)(rng);  // jitter spreads many episodes out
     ++attempt_;
+    if (opt_.on_retry) {
+      char next[32];
+      std::snprintf(next, sizeof next, "%.1f", delay);
+      opt_.on_retry(why + "; retrying in " + next + " s (attempt " + std::to_string(attempt_ + 1) + " of " +
+                    std::to_string(opt_.max_retries + 1) + ")");
+    }
     last_error_ = std::move(why);
     auto self = shared_from_this();
     timer_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(delay * 1000)));

@@ -118,10 +118,18 @@ int run_job(const RunOptions& options) {
 
   // ---- the policy and what the episodes share
   boost::asio::io_context io;
+  RunDisplay* retry_notes = nullptr;  // the display, once there is one
   std::unique_ptr<Policy> policy;
   std::unique_ptr<tasks::EnvironmentTable> environments;
   tools::Templates templates;
   try {
+    // Retries are printed as they happen, one line per 10 s at most (every episode in flight
+    // retries when the endpoint goes away).
+    o.policy_options.on_retry = [&retry_notes, last = Clock::time_point()](const std::string& what) mutable {
+      if (!retry_notes || (last != Clock::time_point() && Clock::now() - last < std::chrono::seconds(10))) return;
+      last = Clock::now();
+      retry_notes->note("endpoint: " + what);
+    };
     policy = make_policy(o.policy, io, o.policy_options);
     environments = std::make_unique<tasks::EnvironmentTable>(
         tasks::EnvironmentTable::load(o.environments.empty() ? tasks::EnvironmentTable::default_path() : o.environments));
@@ -230,6 +238,7 @@ int run_job(const RunOptions& options) {
   boost::asio::thread_pool blocking(static_cast<size_t>(std::min(o.jobs, 64)) + 1);
   const size_t to_run = queue.size();
   RunDisplay display(io, {to_run, done.size(), o.jobs, o.out_dir, o.progress, 60, o.episode.evaluate});
+  retry_notes = &display;
   EpisodeServices services{io, blocking, cache, *environments, o.repos_dir, templates, *policy, o.policy, o.run_id,
                            o.out_dir + "/logs/run_evaluation"};
   services.templates_id = templates_id;
@@ -237,7 +246,7 @@ int run_job(const RunOptions& options) {
     display.turn(traj::episode_key(e.instance_id, e.sample), static_cast<int>(e.turns.size()) + 1,
                  e.usage.prompt_tokens + e.usage.completion_tokens);
   };
-  size_t in_flight = 0;
+  size_t in_flight = 0, recorded_now = 0;
   int write_errors = 0, endpoint_failures_in_a_row = 0, signals = 0;
   bool endpoint_down = false, abandon = false;
   std::function<void()> launch = [&] {
@@ -252,6 +261,7 @@ int run_job(const RunOptions& options) {
         if (abandon) return;  // a second Ctrl-C: this record is not kept (the episode runs again on resume)
         try {
           writer->append(traj::to_json(e));
+          ++recorded_now;
         } catch (const std::exception& ex) {
           ++write_errors;
           display.note(e.instance_id + ": " + ex.what());
@@ -293,6 +303,7 @@ int run_job(const RunOptions& options) {
   launch();
   while (in_flight > 0 && !abandon) io.run_one();
   display.stop();
+  retry_notes = nullptr;
   stop_signals.cancel();
   const bool interrupted = signals > 0;
 
@@ -325,8 +336,8 @@ int run_job(const RunOptions& options) {
                          : interrupted ? "interrupted, episodes in flight finished"
                          : endpoint_down ? "the endpoint failed repeatedly"
                                          : "";
-    // What this invocation left for a --resume: never launched, or abandoned in flight.
-    summary["episodes_not_run"] = queue.size() + (abandon ? in_flight : 0);
+    // What this invocation left for a --resume: never launched, abandoned in flight, or not recorded.
+    summary["episodes_not_run"] = to_run - recorded_now;
     std::vector<std::pair<std::string, std::string>> outputs = {
         {"trajectories", traj_path},
         {"predictions", o.out_dir + "/predictions.jsonl"},

@@ -172,6 +172,26 @@ TEST_CASE("an endpoint failing every episode stops the run after three in a row:
         std::string::npos);
 }
 
+TEST_CASE("an endpoint in trouble is printed at its first retry, not only when an episode gives up") {
+  SWEBOX_REQUIRE_FIXTURE();
+  ModelServer m;
+  m.served = {"m1"};
+  std::atomic<int> replies{0};
+  m.reply = [&](const std::string&) {
+    if (replies++ == 0) return ScriptedReply{503, R"({"error":"overloaded"})", 0};
+    return bash_reply();
+  };
+  std::string out = scratch("retry-note");
+  Ran r = run(out, m.policy(), {"--quiet", "--max-turns", "1", "--no-eval", "--instances", "swebox-fixtures__calc-1"});
+  INFO(r.log);
+  CHECK(r.rc == 0);  // the retry succeeded: the model's result
+  CHECK(std::regex_search(r.log, std::regex(R"(swebox run: endpoint: server said 503: \{"error":"overloaded"\}; )"
+                                            R"(retrying in [0-9.]+ s \(attempt 2 of 7\))")));
+  auto eps = records(out);
+  REQUIRE(eps.size() == 1);
+  CHECK(eps[0].outcome() == traj::Outcome::model);
+}
+
 TEST_CASE("infra errors are out of pass@k and exit 3, and --resume runs them again and the newest record counts") {
   SWEBOX_REQUIRE_FIXTURE();
   ModelServer m;
@@ -383,14 +403,14 @@ TEST_CASE("run refuses an empty problem statement or an unsupported environment 
   // A version the environments table marks unsupported, and one it has no entry for.
   json unsupported = recs.at("swebox-fixtures__calc-1"), unknown = recs.at("swebox-fixtures__calc-2");
   unsupported["version"] = "8.8";
-  unknown["version"] = "7.7";
+  unknown["repo"] = "swebox-fixtures/unlisted";
   out = scratch("no-env");
   Ran env = run(out, "oracle", {"--quiet"}, write_suite("no-env.jsonl", {unsupported, unknown}));
   INFO(env.log);
   CHECK(env.rc == 1);
   CHECK(env.log.find("preflight failed, no episode was run") != std::string::npos);
   CHECK(env.log.find("swebox-fixtures/calc 8.8 is not supported here") != std::string::npos);
-  CHECK(env.log.find("no environment for swebox-fixtures/calc version 7.7") != std::string::npos);
+  CHECK(env.log.find("no environment for swebox-fixtures/unlisted version 1.0") != std::string::npos);
   CHECK(records(out).empty());
 
   json no_p2p = recs.at("swebox-fixtures__calc-1");
@@ -410,7 +430,7 @@ TEST_CASE("run refuses an empty problem statement or an unsupported environment 
   CHECK(eps[0].resolved());  // graded on FAIL_TO_PASS alone
   json s = json::parse(slurp(out + "/summary.json"));
   REQUIRE(s["skipped_records"].size() == 2);
-  CHECK(s["skipped_records"][1].get<std::string>().find("p2p.jsonl:3: invalid JSON") == 0);
+  CHECK(s["skipped_records"][1].get<std::string>().find("p2p.jsonl:3: invalid JSON") != std::string::npos);
   CHECK(s["skipped_records"][1].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);  // U+FFFD, not a crash
   CHECK(s["resolved_ids"] == json::array({"swebox-fixtures__calc-2"}));
 }
