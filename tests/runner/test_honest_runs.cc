@@ -501,9 +501,9 @@ TEST_CASE("on a terminal: a start line, a live line rewritten every second with 
   for (size_t p = 0; (p = screen.find("\r\033[K[", p)) != std::string::npos; ++p) ++rewrites;
   CHECK(rewrites >= 4);
   std::regex live(R"(\[0/3\] not evaluated \| infra errors 0 \| in flight 2 swebox-fixtures__calc-\d t[1-3], )"
-                  R"(swebox-fixtures__calc-\d t[1-3] \| \d+s \| [0-9.]+/min \| ETA \? \| \d+ tokens)");
+                  R"(swebox-fixtures__calc-\d t[1-3] \| [0-9hms]+ \| [0-9.]+/min \| ETA \? \| \d+ tokens)");
   CHECK(std::regex_search(screen, live));
-  CHECK(std::regex_search(screen, std::regex(R"(\[2/3\] .* \| ETA \d+s \| )")));
+  CHECK(std::regex_search(screen, std::regex(R"(\[2/3\] .* \| ETA [0-9hms]+ \| )")));
   // The end: the summary table, as written to summary.md.
   std::string md = slurp(out + "/summary.md");
   CHECK(md.find("| status | episodes | examples |") != std::string::npos);
