@@ -17,6 +17,7 @@
 #include "runner/run_display.h"
 #include "runner/run_identity.h"
 #include "runner/run_summary.h"
+#include "sandbox/text_encoding.h"
 #include "tasks/environment.h"
 #include "tasks/preflight.h"
 #include "tasks/reports.h"
@@ -32,8 +33,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// Messages quote paths, ids and server replies: invalid UTF-8 in them is replaced.
 int say(int code, const std::string& msg) {
-  std::fprintf(stderr, "swebox run: %s\n", msg.c_str());
+  std::fprintf(stderr, "swebox run: %s\n", sandbox::to_valid_utf8(msg).c_str());
   return code;
 }
 

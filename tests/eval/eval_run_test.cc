@@ -336,11 +336,13 @@ TEST_CASE("a prediction for an instance the suite lacks, or an --instances id it
   CHECK(r.output.find("django__django-1") != std::string::npos);
   CHECK(!fs::exists(f.root / "unknown" / "unknown-preds"));  // nothing evaluated
 
-  Ran ids = f.eval("unknown-ids", "--suite " + f.suite().string() + " --predictions gold --instances swebox-fixtures__calc-1,nope-7");
+  Ran ids = f.eval("unknown-ids", "--suite " + f.suite().string() +
+                                      " --predictions gold --instances \"swebox-fixtures__calc-1,nope-7,bad$(printf '\\377')\"");
   INFO(ids.output);
   CHECK(ids.status == 1);
   CHECK(ids.output.find("--instances names ids that are not in") != std::string::npos);
   CHECK(ids.output.find("nope-7") != std::string::npos);
+  CHECK(ids.output.find("bad\xef\xbf\xbd") != std::string::npos);  // an invalid byte is replaced (U+FFFD)
 }
 
 TEST_CASE("a suite record without FAIL_TO_PASS is skipped and named, an explicit empty PASS_TO_PASS is evaluated") {

@@ -295,11 +295,13 @@ TEST_CASE("a record without FAIL_TO_PASS is skipped and named, the others run, t
   json s = json::parse(slurp(out + "/summary.json"));
   CHECK(s["skipped_records"].size() == 1);
 
-  Ran unknown = run(scratch("unknown-id"), "oracle", {"--quiet", "--instances", "swebox-fixtures__calc-1,nope-1"});
+  Ran unknown = run(scratch("unknown-id"), "oracle", {"--quiet", "--instances", "swebox-fixtures__calc-1,nope-1,bad\xff"});
   INFO(unknown.log);
   CHECK(unknown.rc == 1);
   CHECK(unknown.log.find("--instances names ids that are not in") != std::string::npos);
   CHECK(unknown.log.find("nope-1") != std::string::npos);
+  CHECK(unknown.log.find("bad\xef\xbf\xbd") != std::string::npos);  // an invalid byte is replaced (U+FFFD)
+  CHECK(unknown.log.find("bad\xff") == std::string::npos);
 }
 
 TEST_CASE("Ctrl-C lets the episodes in flight finish, writes the outputs, prints --resume, and a second Ctrl-C stops at once") {
