@@ -143,8 +143,9 @@ int cmd_eval(int argc, char** argv) {
     if (!missing.empty()) {
       std::string list;
       for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-      std::fprintf(stderr, "swebox eval: %s\n",
-                   swebox::sandbox::to_valid_utf8("--instances names ids that are not in " + a.suite + ": " + list).c_str());
+      std::fprintf(
+          stderr, "swebox eval: %s\n",
+          swebox::sandbox::to_valid_utf8("--instances names ids that are not in " + a.suite + ": " + list).c_str());
       return 1;
     }
   }

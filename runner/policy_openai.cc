@@ -415,8 +415,8 @@ class OpenAIPolicy : public Policy {
     if (!answered) {
       char limit[32];
       std::snprintf(limit, sizeof limit, "%g", limit_s);
-      std::string why = failure == beast::error::timeout ? std::string("no reply within ") + limit + " s"
-                                                         : failure.message();
+      std::string why =
+          failure == beast::error::timeout ? std::string("no reply within ") + limit + " s" : failure.message();
       return "the endpoint " + where + " does not answer (" + why + "); is the server up?";
     }
     unsigned status = res.result_int();

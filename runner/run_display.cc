@@ -135,9 +135,10 @@ std::string RunDisplay::status_line() const {
   }
   char buf[512];
   std::string resolved = o_.evaluated ? "resolved " + std::to_string(resolved_) : std::string("not evaluated");
-  std::snprintf(buf, sizeof buf, "[%zu/%zu] %s | infra errors %zu | in flight %zu%s | %s | %.1f/min | ETA %s | %s tokens",
-                done_, o_.total, resolved.c_str(), infra_, in_flight_.size(), flight.c_str(),
-                duration_text(elapsed).c_str(), rate, eta.c_str(), count_text(tokens).c_str());
+  std::snprintf(buf, sizeof buf,
+                "[%zu/%zu] %s | infra errors %zu | in flight %zu%s | %s | %.1f/min | ETA %s | %s tokens", done_,
+                o_.total, resolved.c_str(), infra_, in_flight_.size(), flight.c_str(), duration_text(elapsed).c_str(),
+                rate, eta.c_str(), count_text(tokens).c_str());
   return buf;
 }
 
@@ -198,8 +199,9 @@ std::string summary_markdown(const nlohmann::json& summary, const std::vector<tr
   }
   md += "\n";
   if (!evaluated) {
-    md += "pass@k: none, the tests were not run (--no-eval); `swebox eval --predictions` on the predictions "
-          "below grades them\n\n";
+    md +=
+        "pass@k: none, the tests were not run (--no-eval); `swebox eval --predictions` on the predictions "
+        "below grades them\n\n";
   } else if (summary.contains("pass_at_k") && summary["pass_at_k"].is_object()) {
     md += "pass@k over " + summary.value("instances", nlohmann::json(0)).dump() +
           " instances (the model's episodes; infra errors left out):";

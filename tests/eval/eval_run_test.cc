@@ -336,8 +336,9 @@ TEST_CASE("a prediction for an instance the suite lacks, or an --instances id it
   CHECK(r.output.find("django__django-1") != std::string::npos);
   CHECK(!fs::exists(f.root / "unknown" / "unknown-preds"));  // nothing evaluated
 
-  Ran ids = f.eval("unknown-ids", "--suite " + f.suite().string() +
-                                      " --predictions gold --instances \"swebox-fixtures__calc-1,nope-7,bad$(printf '\\377')\"");
+  Ran ids = f.eval("unknown-ids",
+                   "--suite " + f.suite().string() +
+                       " --predictions gold --instances \"swebox-fixtures__calc-1,nope-7,bad$(printf '\\377')\"");
   INFO(ids.output);
   CHECK(ids.status == 1);
   CHECK(ids.output.find("--instances names ids that are not in") != std::string::npos);

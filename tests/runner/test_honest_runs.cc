@@ -295,7 +295,8 @@ TEST_CASE("a record without FAIL_TO_PASS is skipped and named, the others run, t
   json s = json::parse(slurp(out + "/summary.json"));
   CHECK(s["skipped_records"].size() == 1);
 
-  Ran unknown = run(scratch("unknown-id"), "oracle", {"--quiet", "--instances", "swebox-fixtures__calc-1,nope-1,bad\xff"});
+  Ran unknown =
+      run(scratch("unknown-id"), "oracle", {"--quiet", "--instances", "swebox-fixtures__calc-1,nope-1,bad\xff"});
   INFO(unknown.log);
   CHECK(unknown.rc == 1);
   CHECK(unknown.log.find("--instances names ids that are not in") != std::string::npos);
@@ -331,8 +332,9 @@ TEST_CASE("Ctrl-C lets the episodes in flight finish, writes the outputs, prints
   json s = json::parse(slurp(out + "/summary.json"));
   CHECK(s["stopped"] == "interrupted, episodes in flight finished");
   CHECK(s["episodes_not_run"] == 6 - eps.size());
-  CHECK(slurp(out + "/summary.md").find("**Stopped early (interrupted, episodes in flight finished): " +
-                                        std::to_string(6 - eps.size()) + " episodes not run") != std::string::npos);
+  CHECK(slurp(out + "/summary.md")
+            .find("**Stopped early (interrupted, episodes in flight finished): " + std::to_string(6 - eps.size()) +
+                  " episodes not run") != std::string::npos);
 
   // Twice: the episodes in flight are abandoned (they run again on resume).
   args.push_back("--resume");
@@ -387,7 +389,9 @@ std::string write_suite(const std::string& name, const std::vector<json>& record
 
 }  // namespace
 
-TEST_CASE("run refuses an empty problem statement or an unsupported environment up front, skips a record without PASS_TO_PASS or with invalid UTF-8, runs an explicit empty list") {
+TEST_CASE(
+    "run refuses an empty problem statement or an unsupported environment up front, skips a record without "
+    "PASS_TO_PASS or with invalid UTF-8, runs an explicit empty list") {
   SWEBOX_REQUIRE_FIXTURE();
   auto recs = fixture_records();
   json blank = recs.at("swebox-fixtures__calc-1");
@@ -398,7 +402,8 @@ TEST_CASE("run refuses an empty problem statement or an unsupported environment 
   INFO(r.log);
   CHECK(r.rc == 1);
   CHECK(r.log.find("preflight failed, no episode was run") != std::string::npos);
-  CHECK(r.log.find("no problem statement (the agent's task) in 1 instance: swebox-fixtures__calc-1") != std::string::npos);
+  CHECK(r.log.find("no problem statement (the agent's task) in 1 instance: swebox-fixtures__calc-1") !=
+        std::string::npos);
   CHECK(records(out).empty());
   CHECK(!fs::exists(out + "/run.json"));
 
@@ -421,7 +426,8 @@ TEST_CASE("run refuses an empty problem statement or an unsupported environment 
   empty_p2p["PASS_TO_PASS"] = json::array();
   out = scratch("p2p");
   std::string p2p_suite = write_suite("p2p.jsonl", {no_p2p, empty_p2p});
-  std::ofstream(p2p_suite, std::ios::app | std::ios::binary) << "{\"instance_id\": \"bad\xff\xfe\", \"repo\": \"x/y\"}\n";
+  std::ofstream(p2p_suite, std::ios::app | std::ios::binary)
+      << "{\"instance_id\": \"bad\xff\xfe\", \"repo\": \"x/y\"}\n";
   Ran p = run(out, "oracle", {"--quiet"}, p2p_suite);
   INFO(p.log);
   CHECK(p.rc == 3);  // finished, but a record was skipped
@@ -437,12 +443,14 @@ TEST_CASE("run refuses an empty problem statement or an unsupported environment 
   CHECK(s["resolved_ids"] == json::array({"swebox-fixtures__calc-2"}));
 }
 
-TEST_CASE("a test run that cannot be graded is ambiguous in the record, the summary, summary.md and SWE-bench's report") {
+TEST_CASE(
+    "a test run that cannot be graded is ambiguous in the record, the summary, summary.md and SWE-bench's report") {
   SWEBOX_REQUIRE_FIXTURE();
   auto recs = fixture_records();
   std::string out = scratch("ambiguous");
   Ran r = run(out, "oracle", {"--quiet"},
-              write_suite("ambiguous.jsonl", {recs.at("swebox-fixtures__calc-1"), recs.at("swebox-fixtures__calc-malformed-log")}));
+              write_suite("ambiguous.jsonl",
+                          {recs.at("swebox-fixtures__calc-1"), recs.at("swebox-fixtures__calc-malformed-log")}));
   INFO(r.log);
   // The model's result (a log with no test results counts as unresolved, as in SWE-bench), kept
   // apart from the resolved ones and from infra errors in every output.
@@ -450,15 +458,16 @@ TEST_CASE("a test run that cannot be graded is ambiguous in the record, the summ
   auto eps = records(out);
   REQUIRE(eps.size() == 2);
   for (const auto& e : eps)
-    CHECK(e.outcome() == (e.instance_id == "swebox-fixtures__calc-malformed-log" ? traj::Outcome::ambiguous
-                                                                                 : traj::Outcome::model));
+    CHECK(e.outcome() ==
+          (e.instance_id == "swebox-fixtures__calc-malformed-log" ? traj::Outcome::ambiguous : traj::Outcome::model));
   json s = json::parse(slurp(out + "/summary.json"));
   CHECK(s["ambiguous_ids"] == json::array({"swebox-fixtures__calc-malformed-log"}));
   CHECK(s["resolved_ids"] == json::array({"swebox-fixtures__calc-1"}));
   CHECK(s["infra_error_episodes"] == 0);
   CHECK(s["pass_at_k"]["pass@1"] == 0.5);
   std::string md = slurp(out + "/summary.md");
-  CHECK(md.find("| ambiguous (test log not gradeable) | 1 | swebox-fixtures__calc-malformed-log |") != std::string::npos);
+  CHECK(md.find("| ambiguous (test log not gradeable) | 1 | swebox-fixtures__calc-malformed-log |") !=
+        std::string::npos);
   CHECK(md.find("| resolved | 1 | swebox-fixtures__calc-1 |") != std::string::npos);
   CHECK(md.find("pass@k over 2 instances (the model's episodes; infra errors left out): pass@1 = 0.500") !=
         std::string::npos);
@@ -468,16 +477,17 @@ TEST_CASE("a test run that cannot be graded is ambiguous in the record, the summ
   CHECK(report["error_ids"].empty());
 }
 
-TEST_CASE("on a terminal: a start line, a live line rewritten every second with each episode's turn, and the summary table at the end") {
+TEST_CASE(
+    "on a terminal: a start line, a live line rewritten every second with each episode's turn, and the summary table "
+    "at the end") {
   SWEBOX_REQUIRE_FIXTURE();
   ModelServer m;
   m.served = {"m1"};
   m.reply = [](const std::string&) { return bash_reply(1000); };  // every turn takes 1 s, an episode 3 s
   std::string out = scratch("tty");
   auto& f = runner_fixture();
-  std::vector<std::string> args = {"run",     "--suite",  f.suite,    "--repos",     f.repos, "--out", out,
-                                   "--cache", f.cache,    "--policy", m.policy(), "--max-turns", "3",     "-j",  "2",
-                                   "--no-eval"};
+  std::vector<std::string> args = {"run",   "--suite",  f.suite,    "--repos",     f.repos, "--out", out, "--cache",
+                                   f.cache, "--policy", m.policy(), "--max-turns", "3",     "-j",    "2", "--no-eval"};
   int master = -1;
   pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
   REQUIRE(pid >= 0);
@@ -492,7 +502,8 @@ TEST_CASE("on a terminal: a start line, a live line rewritten every second with 
   }
   std::string screen;
   char buf[4096];
-  for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;) screen.append(buf, static_cast<size_t>(n));  // EIO at the end
+  for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;)
+    screen.append(buf, static_cast<size_t>(n));  // EIO at the end
   close(master);
   int rc = wait_exit(pid);
   INFO(screen);
@@ -539,7 +550,8 @@ TEST_CASE("swebox export reports a torn last line, exports the whole records, an
   std::string log = slurp(out + "/export.log");
   INFO(log);
   CHECK(WEXITSTATUS(status) == 0);
-  CHECK(log.find(traj_path + ": the last line is incomplete (torn, or still being written); skipped") != std::string::npos);
+  CHECK(log.find(traj_path + ": the last line is incomplete (torn, or still being written); skipped") !=
+        std::string::npos);
   CHECK(log.find("3 records -> " + out + "/exported.jsonl") != std::string::npos);
   CHECK(traj::read_jsonl(out + "/exported.jsonl").size() == 3);
   CHECK(slurp(traj_path) == before);  // export reads; only the run's writer repairs its file
