@@ -15,6 +15,7 @@
 
 #include "runner/command_line.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/text_encoding.h"
 #include "tasks/environment.h"
 #include "tasks/evaluation.h"
 #include "tasks/instance_image.h"
@@ -142,7 +143,9 @@ int cmd_eval(int argc, char** argv) {
     if (!missing.empty()) {
       std::string list;
       for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-      std::fprintf(stderr, "swebox eval: --instances names ids that are not in %s: %s\n", a.suite.c_str(), list.c_str());
+      std::fprintf(
+          stderr, "swebox eval: %s\n",
+          swebox::sandbox::to_valid_utf8("--instances names ids that are not in " + a.suite + ": " + list).c_str());
       return 1;
     }
   }

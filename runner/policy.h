@@ -79,6 +79,9 @@ struct PolicyOptions {
   double backoff_initial_s = 1.0;
   double backoff_max_s = 60.0;
   nlohmann::json sampling = nlohmann::json::object();  // temperature, top_p, max_tokens, seed, stop
+  // Told of each retry, on the policy's io_context (the run prints it: an endpoint in trouble is
+  // otherwise silent until an episode gives up, a minute later).
+  std::function<void(const std::string& what)> on_retry;
 };
 
 // Parses a --policy spec; throws PolicySpecError naming the spec and the accepted forms.

@@ -270,6 +270,12 @@ class Call : public std::enable_shared_from_this<Call> {
     static thread_local std::mt19937 rng{std::random_device{}()};
     delay *= std::uniform_real_distribution<double>(0.75, 1.25)(rng);  // jitter spreads many episodes out
     ++attempt_;
+    if (opt_.on_retry) {
+      char next[32];
+      std::snprintf(next, sizeof next, "%.1f", delay);
+      opt_.on_retry(why + "; retrying in " + next + " s (attempt " + std::to_string(attempt_ + 1) + " of " +
+                    std::to_string(opt_.max_retries + 1) + ")");
+    }
     last_error_ = std::move(why);
     auto self = shared_from_this();
     timer_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(delay * 1000)));
@@ -364,26 +370,54 @@ class OpenAIPolicy : public Policy {
   std::string model_name() const override { return ep_.model.empty() ? "openai:" + ep_.host : ep_.model; }
   json sampling() const override { return opt_.sampling; }
 
-  // GET {base}/models, once, 10 s at most: the server answers, and serves the model when one is named.
+  // GET {base}/models, once, with one deadline (10 s, or --request-timeout when shorter) over
+  // resolve, connect, write and read. Asynchronous on a private io_context: a tcp_stream's
+  // deadline binds only asynchronous operations, and a server that accepts and never answers
+  // (a wedged or paused server) held the synchronous calls for as long as the socket lived.
   std::string preflight() override {
     const std::string where = "http://" + ep_.host + ":" + ep_.port + ep_.base_path + "/models";
+    const double limit_s = std::min(10.0, opt_.request_timeout_s);
     net::io_context io;
+    tcp::resolver resolver(io);
     beast::tcp_stream stream(io);
+    http::request<http::empty_body> req{http::verb::get, ep_.base_path + "/models", 11};
+    req.set(http::field::host, ep_.host);
+    req.set(http::field::user_agent, "swebox");
+    if (const char* key = std::getenv("OPENAI_API_KEY"); key && *key)
+      req.set(http::field::authorization, std::string("Bearer ") + key);
+    beast::flat_buffer buffer;
     http::response<http::string_body> res;
-    try {
-      tcp::resolver resolver(io);
-      stream.expires_after(std::chrono::seconds(10));
-      stream.connect(resolver.resolve(ep_.host, ep_.port));
-      http::request<http::empty_body> req{http::verb::get, ep_.base_path + "/models", 11};
-      req.set(http::field::host, ep_.host);
-      req.set(http::field::user_agent, "swebox");
-      if (const char* key = std::getenv("OPENAI_API_KEY"); key && *key)
-        req.set(http::field::authorization, std::string("Bearer ") + key);
-      http::write(stream, req);
-      beast::flat_buffer buffer;
-      http::read(stream, buffer, res);
-    } catch (const std::exception& e) {
-      return "the endpoint " + where + " does not answer (" + e.what() + "); is the server up?";
+    beast::error_code failure;
+    bool answered = false;
+    resolver.async_resolve(ep_.host, ep_.port, [&](beast::error_code ec, tcp::resolver::results_type hosts) {
+      if (ec) return void(failure = ec);
+      stream.async_connect(hosts, [&](beast::error_code ec, const tcp::endpoint&) {
+        if (ec) return void(failure = ec);
+        http::async_write(stream, req, [&](beast::error_code ec, size_t) {
+          if (ec) return void(failure = ec);
+          http::async_read(stream, buffer, res, [&](beast::error_code ec, size_t) {
+            failure = ec;
+            answered = !ec;
+          });
+        });
+      });
+    });
+    const auto deadline = std::chrono::milliseconds(static_cast<int64_t>(limit_s * 1000));
+    stream.expires_after(deadline);
+    io.run_for(deadline);
+    if (!answered && !failure) {  // still resolving, or the deadline fell between two steps
+      resolver.cancel();
+      stream.cancel();
+      io.restart();
+      io.run();  // the handlers see operation_aborted; nothing outlives this frame
+      failure = beast::error::timeout;
+    }
+    if (!answered) {
+      char limit[32];
+      std::snprintf(limit, sizeof limit, "%g", limit_s);
+      std::string why =
+          failure == beast::error::timeout ? std::string("no reply within ") + limit + " s" : failure.message();
+      return "the endpoint " + where + " does not answer (" + why + "); is the server up?";
     }
     unsigned status = res.result_int();
     if (status == 401 || status == 403)

@@ -134,8 +134,10 @@ std::string RunDisplay::status_line() const {
       flight += (flight.empty() ? " " : ", ") + one_line(f.instance_id, 40) + " t" + std::to_string(f.turn);
   }
   char buf[512];
-  std::snprintf(buf, sizeof buf, "[%zu/%zu] resolved %zu | infra errors %zu | in flight %zu%s | %s | %.1f/min | ETA %s | %s tokens",
-                done_, o_.total, resolved_, infra_, in_flight_.size(), flight.c_str(), duration_text(elapsed).c_str(),
+  std::string resolved = o_.evaluated ? "resolved " + std::to_string(resolved_) : std::string("not evaluated");
+  std::snprintf(buf, sizeof buf,
+                "[%zu/%zu] %s | infra errors %zu | in flight %zu%s | %s | %.1f/min | ETA %s | %s tokens", done_,
+                o_.total, resolved.c_str(), infra_, in_flight_.size(), flight.c_str(), duration_text(elapsed).c_str(),
                 rate, eta.c_str(), count_text(tokens).c_str());
   return buf;
 }
@@ -162,6 +164,7 @@ std::string summary_markdown(const nlohmann::json& summary, const std::vector<tr
   // status x count with example ids: resolved, unresolved by exit status, ambiguous, infra errors by stage.
   std::map<std::string, std::vector<std::string>> rows;
   std::map<std::string, std::string> reasons;  // infra errors: "id sample" -> reason
+  const bool evaluated = summary.value("evaluated", true);
   for (const traj::Episode& e : episodes) {
     std::string who = one_line(e.instance_id, 120) + (e.sample ? " #" + std::to_string(e.sample) : "");
     switch (e.outcome()) {
@@ -173,7 +176,9 @@ std::string summary_markdown(const nlohmann::json& summary, const std::vector<tr
       }
       case traj::Outcome::ambiguous: rows["ambiguous (test log not gradeable)"].push_back(who); break;
       case traj::Outcome::model:
-        rows[e.resolved() ? std::string("resolved") : std::string("unresolved: ") + traj::to_string(e.terminal.status)]
+        rows[!evaluated     ? std::string("not evaluated: ") + traj::to_string(e.terminal.status)
+             : e.resolved() ? std::string("resolved")
+                            : std::string("unresolved: ") + traj::to_string(e.terminal.status)]
             .push_back(who);
         break;
     }
@@ -182,6 +187,9 @@ std::string summary_markdown(const nlohmann::json& summary, const std::vector<tr
   for (const char* k : {"policy", "model", "suite", "grading"})
     if (summary.contains(k) && summary[k].is_string()) md += std::string("- ") + k + ": `" + one_line(summary[k]) + "`\n";
   md += "- samples per instance: " + summary.value("samples", nlohmann::json(1)).dump() + "\n\n";
+  if (std::string stopped = summary.value("stopped", std::string()); !stopped.empty())
+    md += "**Stopped early (" + stopped + "): " + summary.value("episodes_not_run", nlohmann::json(0)).dump() +
+          " episodes not run; the counts below are of a partial run. `--resume` continues it.**\n\n";
   md += "| status | episodes | examples |\n| --- | --- | --- |\n";
   for (const auto& [status, ids] : rows) {
     std::string ex;
@@ -190,7 +198,11 @@ std::string summary_markdown(const nlohmann::json& summary, const std::vector<tr
     md += "| " + status + " | " + std::to_string(ids.size()) + " | " + ex + " |\n";
   }
   md += "\n";
-  if (summary.contains("pass_at_k") && summary["pass_at_k"].is_object()) {
+  if (!evaluated) {
+    md +=
+        "pass@k: none, the tests were not run (--no-eval); `swebox eval --predictions` on the predictions "
+        "below grades them\n\n";
+  } else if (summary.contains("pass_at_k") && summary["pass_at_k"].is_object()) {
     md += "pass@k over " + summary.value("instances", nlohmann::json(0)).dump() +
           " instances (the model's episodes; infra errors left out):";
     for (const auto& [k, v] : summary["pass_at_k"].items()) {

@@ -27,6 +27,7 @@ class RunDisplay {
     std::string out_dir;
     bool enabled = true;         // --quiet: only infra errors and the end
     double heartbeat_s = 60;     // off a terminal ($SWEBOX_HEARTBEAT_S overrides)
+    bool evaluated = true;       // --no-eval: no resolution to show
   };
   RunDisplay(boost::asio::io_context& io, Options options);
 

@@ -17,6 +17,7 @@
 #include "runner/run_display.h"
 #include "runner/run_identity.h"
 #include "runner/run_summary.h"
+#include "sandbox/text_encoding.h"
 #include "tasks/environment.h"
 #include "tasks/preflight.h"
 #include "tasks/reports.h"
@@ -32,8 +33,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// Messages quote paths, ids and server replies: invalid UTF-8 in them is replaced.
 int say(int code, const std::string& msg) {
-  std::fprintf(stderr, "swebox run: %s\n", msg.c_str());
+  std::fprintf(stderr, "swebox run: %s\n", sandbox::to_valid_utf8(msg).c_str());
   return code;
 }
 
@@ -118,10 +120,18 @@ int run_job(const RunOptions& options) {
 
   // ---- the policy and what the episodes share
   boost::asio::io_context io;
+  RunDisplay* retry_notes = nullptr;  // the display, once there is one
   std::unique_ptr<Policy> policy;
   std::unique_ptr<tasks::EnvironmentTable> environments;
   tools::Templates templates;
   try {
+    // Retries are printed as they happen, one line per 10 s at most (every episode in flight
+    // retries when the endpoint goes away).
+    o.policy_options.on_retry = [&retry_notes, last = Clock::time_point()](const std::string& what) mutable {
+      if (!retry_notes || (last != Clock::time_point() && Clock::now() - last < std::chrono::seconds(10))) return;
+      last = Clock::now();
+      retry_notes->note("endpoint: " + what);
+    };
     policy = make_policy(o.policy, io, o.policy_options);
     environments = std::make_unique<tasks::EnvironmentTable>(
         tasks::EnvironmentTable::load(o.environments.empty() ? tasks::EnvironmentTable::default_path() : o.environments));
@@ -229,7 +239,8 @@ int run_job(const RunOptions& options) {
   // ---- the loop: -j N episodes in flight; blocking steps (set-up, diff, evaluation) go to the pool
   boost::asio::thread_pool blocking(static_cast<size_t>(std::min(o.jobs, 64)) + 1);
   const size_t to_run = queue.size();
-  RunDisplay display(io, {to_run, done.size(), o.jobs, o.out_dir, o.progress});
+  RunDisplay display(io, {to_run, done.size(), o.jobs, o.out_dir, o.progress, 60, o.episode.evaluate});
+  retry_notes = &display;
   EpisodeServices services{io, blocking, cache, *environments, o.repos_dir, templates, *policy, o.policy, o.run_id,
                            o.out_dir + "/logs/run_evaluation"};
   services.templates_id = templates_id;
@@ -237,7 +248,7 @@ int run_job(const RunOptions& options) {
     display.turn(traj::episode_key(e.instance_id, e.sample), static_cast<int>(e.turns.size()) + 1,
                  e.usage.prompt_tokens + e.usage.completion_tokens);
   };
-  size_t in_flight = 0;
+  size_t in_flight = 0, recorded_now = 0;
   int write_errors = 0, endpoint_failures_in_a_row = 0, signals = 0;
   bool endpoint_down = false, abandon = false;
   std::function<void()> launch = [&] {
@@ -252,6 +263,7 @@ int run_job(const RunOptions& options) {
         if (abandon) return;  // a second Ctrl-C: this record is not kept (the episode runs again on resume)
         try {
           writer->append(traj::to_json(e));
+          ++recorded_now;
         } catch (const std::exception& ex) {
           ++write_errors;
           display.note(e.instance_id + ": " + ex.what());
@@ -293,6 +305,7 @@ int run_job(const RunOptions& options) {
   launch();
   while (in_flight > 0 && !abandon) io.run_one();
   display.stop();
+  retry_notes = nullptr;
   stop_signals.cancel();
   const bool interrupted = signals > 0;
 
@@ -304,6 +317,13 @@ int run_job(const RunOptions& options) {
     traj::write_predictions(episodes, o.out_dir + "/predictions.jsonl");
     if (o.samples > 1) traj::write_predictions(episodes, o.out_dir + "/predictions.all.jsonl", true);
     nlohmann::json summary = summarize_run(episodes, wall_s);
+    if (!o.episode.evaluate) {
+      // --no-eval: nothing was graded, so there is no resolution to report (a pass@1 of 0 would
+      // read as the model's result).
+      summary["evaluated"] = false;
+      summary["pass_at_k"] = nlohmann::json::object();
+      for (const char* k : {"resolved_episodes", "resolved_instances", "resolved_ids"}) summary.erase(k);
+    }
     summary["run_id"] = o.run_id;
     summary["suite"] = o.suite;
     summary["policy"] = o.policy;
@@ -318,6 +338,8 @@ int run_job(const RunOptions& options) {
                          : interrupted ? "interrupted, episodes in flight finished"
                          : endpoint_down ? "the endpoint failed repeatedly"
                                          : "";
+    // What this invocation left for a --resume: never launched, abandoned in flight, or not recorded.
+    summary["episodes_not_run"] = to_run - recorded_now;
     std::vector<std::pair<std::string, std::string>> outputs = {
         {"trajectories", traj_path},
         {"predictions", o.out_dir + "/predictions.jsonl"},

@@ -29,6 +29,6 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 t = s["timing"]
 print(f'{sys.argv[2]:<6} {s["episodes"]:<9} {t["run_wall_s"]:<10.1f} {t["episodes_per_minute"]:<14.1f} '
-      f'{t["mean_tool_ms_per_turn"]:<14.2f} {t["mean_runner_ms_per_turn"]:<16.3f} {s["resolved_episodes"]:<10}')
+      f'{t["mean_tool_ms_per_turn"]:<14.2f} {t["mean_runner_ms_per_turn"]:<16.3f} {s.get("resolved_episodes", "n/a"):<10}')
 PY
 done

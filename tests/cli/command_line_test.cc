@@ -20,7 +20,8 @@ using swebox::eval_test::run;
 namespace {
 
 const std::string kSwebox = SWEBOX_BINARY;
-const char* const kCommands[] = {"env", "eval", "export", "generate", "run", "sandbox", "score"};
+const char* const kCommands[] = {"env",     "eval",  "export",    "generate", "run",
+                                 "sandbox", "score", "templates", "validate"};
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -70,7 +71,8 @@ TEST_CASE("an unknown command or flag is a usage error (exit 2) that names it") 
   CHECK(run(kSwebox).status == 2);  // no command at all
   for (std::string args : {"run --suite s --policy oracle --repos r --out o --no-such-flag", "run --no-such-flag",
                            "eval --no-such-flag", "export --no-such-flag", "env check --no-such-flag",
-                           "score log --no-such-flag", "sandbox exec --no-such-flag -- true"}) {
+                           "score log --no-such-flag", "sandbox exec --no-such-flag -- true", "validate --no-such-flag",
+                           "templates import-cwm --no-such-flag", "generate --no-such-flag"}) {
     CAPTURE(args);
     Ran r = run(kSwebox + " " + args);
     INFO(r.output);
@@ -83,15 +85,20 @@ TEST_CASE("numeric flags are checked, and the message names the flag and the val
   struct Case {
     std::string args, flag, value;
   };
-  for (const Case& c : {Case{"run --suite s --policy oracle --repos r --out o -j 0", "-j", "'0'"},
-                        Case{"eval --suite s --predictions gold --repos r --out o -j 0", "-j", "'0'"},
-                        Case{"run --suite s --policy oracle --repos r --out o --samples 0", "--samples", "'0'"},
-                        Case{"run --suite s --policy oracle --repos r --out o --similarity-threshold 1.5",
-                             "--similarity-threshold", "'1.5'"},
-                        Case{"run --suite s --policy oracle --repos r --out o --eval-timeout -1", "--eval-timeout", "'-1'"},
-                        Case{"eval --suite s --predictions gold --repos r --out o --eval-timeout 0", "--eval-timeout", "'0'"},
-                        Case{"sandbox exec --timeout 0 -- true", "--timeout", "'0'"},
-                        Case{"sandbox exec --pids many -- true", "--pids", "'many'"}}) {
+  for (const Case& c :
+       {Case{"run --suite s --policy oracle --repos r --out o -j 0", "-j", "'0'"},
+        Case{"eval --suite s --predictions gold --repos r --out o -j 0", "-j", "'0'"},
+        Case{"run --suite s --policy oracle --repos r --out o --samples 0", "--samples", "'0'"},
+        Case{"run --suite s --policy oracle --repos r --out o --similarity-threshold 1.5", "--similarity-threshold",
+             "'1.5'"},
+        Case{"run --suite s --policy oracle --repos r --out o --eval-timeout -1", "--eval-timeout", "'-1'"},
+        Case{"eval --suite s --predictions gold --repos r --out o --eval-timeout 0", "--eval-timeout", "'0'"},
+        Case{"validate --suite s --repos r --out o -j 0", "--jobs", "'0'"},
+        Case{"run --suite s --policy oracle --repos r --out o --max-turns 0", "--max-turns", "'0'"},
+        Case{"run --suite s --policy oracle --repos r --out o --request-timeout 0", "--request-timeout", "'0'"},
+        Case{"run --suite s --policy oracle --repos r --out o --top-p 2", "--top-p", "'2'"},
+        Case{"sandbox exec --timeout 0 -- true", "--timeout", "'0'"},
+        Case{"sandbox exec --pids many -- true", "--pids", "'many'"}}) {
     CAPTURE(c.args);
     Ran r = run(kSwebox + " " + c.args);
     INFO(r.output);

@@ -336,9 +336,37 @@ TEST_CASE("a prediction for an instance the suite lacks, or an --instances id it
   CHECK(r.output.find("django__django-1") != std::string::npos);
   CHECK(!fs::exists(f.root / "unknown" / "unknown-preds"));  // nothing evaluated
 
-  Ran ids = f.eval("unknown-ids", "--suite " + f.suite().string() + " --predictions gold --instances swebox-fixtures__calc-1,nope-7");
+  Ran ids = f.eval("unknown-ids",
+                   "--suite " + f.suite().string() +
+                       " --predictions gold --instances \"swebox-fixtures__calc-1,nope-7,bad$(printf '\\377')\"");
   INFO(ids.output);
   CHECK(ids.status == 1);
   CHECK(ids.output.find("--instances names ids that are not in") != std::string::npos);
   CHECK(ids.output.find("nope-7") != std::string::npos);
+  CHECK(ids.output.find("bad\xef\xbf\xbd") != std::string::npos);  // an invalid byte is replaced (U+FFFD)
+}
+
+TEST_CASE("a suite record without FAIL_TO_PASS is skipped and named, an explicit empty PASS_TO_PASS is evaluated") {
+  SKIP_UNLESS_READY();
+  const auto& f = fixture();
+  fs::path suite = f.root / "missing-fields.jsonl";
+  {
+    std::ifstream in(f.suite());
+    std::ofstream o(suite);
+    for (std::string line; std::getline(in, line);) {
+      auto rec = nlohmann::json::parse(line);
+      if (rec["instance_id"] == "swebox-fixtures__calc-1") rec.erase("FAIL_TO_PASS");
+      if (rec["instance_id"] == "swebox-fixtures__calc-2") rec["PASS_TO_PASS"] = nlohmann::json::array();
+      if (rec["instance_id"] != "swebox-fixtures__textkit-1") o << rec.dump() << "\n";
+    }
+  }
+  Ran r = f.eval("missing-fields", "--suite " + suite.string() + " --predictions gold");
+  INFO(r.output);
+  CHECK(r.status == 3);  // a record was skipped: the exit status says so
+  CHECK(r.output.find("missing-fields.jsonl:1 (swebox-fixtures__calc-1): missing field \"FAIL_TO_PASS\"") !=
+        std::string::npos);
+  nlohmann::json summary = read_json(f.root / "missing-fields" / "gold.gold.json");
+  CHECK(summary["total_instances"] == 1);
+  CHECK(summary["resolved_ids"] == nlohmann::json{"swebox-fixtures__calc-2"});
+  CHECK(summary["suite_errors"].size() == 1);
 }
