@@ -267,9 +267,9 @@ def run_child(job, settings, answer_fd):
             if tracer.capped:
                 result["capped"] = tracer.capped
         result["stdout"] = stdout.getvalue()
-        result["stdout_chars"] = stdout.total
+        result["stdout_truncated"] = stdout.total > stdout.kept
         result["stderr"] = stderr.getvalue()
-        result["stderr_chars"] = stderr.total
+        result["stderr_truncated"] = stderr.total > stderr.kept
         result["run_s"] = round(time.monotonic() - started, 6)
         try:
             data = (json.dumps(result) + "\n").encode("utf-8", "backslashreplace")
@@ -315,6 +315,7 @@ def run_child(job, settings, answer_fd):
             result["error"] = "the program has no top-level def or class named %r" % entry
             finish("error")
         result["entry_line"] = entry_line
+        result["program"] = code
         lines = _lines(code)
         context = "".join(lines[:entry_line - 1]) + lines[entry_line - 1][:-1] + START_MARKER + "\n" + "".join(lines[entry_line:])
         header_bytes = len(HEADER) + len(context.encode("utf-8")) + len(FRAME_SEP)
