@@ -42,10 +42,35 @@ std::vector<std::string_view> program_lines(std::string_view program) {
   return lines;
 }
 
-// The tracer's frames ([event, line, LOCALS json.dumps, VALUE json.dumps]) as a Trace; throws
-// std::runtime_error when one is malformed or when swebox's rendering of it differs from Python's
-// json.dumps (a bug: the text would not be CWM's).
-traj::Trace trace_of(const json& result) {
+bool trace_has_token_text(const traj::Trace& t) {
+  if (traj::contains_trace_token(t.context)) return true;
+  for (const auto& f : t.frames) {
+    if (traj::contains_trace_token(f.value)) return true;
+    for (const auto& [name, value] : f.locals)
+      if (traj::contains_trace_token(name) || traj::contains_trace_token(value)) return true;
+  }
+  return false;
+}
+
+json events_json(const traj::Trace& t) {
+  json events = json::array();
+  for (const auto& f : t.frames) {
+    json e = {{"event", traj::to_string(f.event)}, {"line", f.line}, {"source", f.source}};
+    if (f.event == traj::TraceEvent::call || f.event == traj::TraceEvent::line) {
+      json locals = json::array();
+      for (const auto& [name, value] : f.locals) locals.push_back({name, value});
+      e["locals"] = std::move(locals);
+    } else {
+      e["value"] = f.value;
+    }
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+}  // namespace
+
+traj::Trace trace_from_tracer(const json& result) {
   traj::Trace trace;
   std::string program = result.at("program").get<std::string>();
   trace.context = traj::mark_trace_entry(program, result.at("entry_line").get<int>());
@@ -55,7 +80,7 @@ traj::Trace trace_of(const json& result) {
   for (const json& f : result.at("frames")) {
     ++n;
     auto bad = [&](const std::string& why) { return std::runtime_error("tracer frame " + std::to_string(n) + ": " + why); };
-    if (!f.is_array() || f.size() != 4 || !f[0].is_string() || !f[1].is_number_integer()) throw bad("not [event, line, locals, value]");
+    if (!f.is_array() || (f.size() != 4 && f.size() != 5) || !f[0].is_string() || !f[1].is_number_integer()) throw bad("not [event, line, locals, value]");
     traj::TraceFrame frame;
     auto event = traj::trace_event_named(f[0].get<std::string>());
     if (!event) throw bad("unknown event " + f[0].dump());
@@ -85,34 +110,6 @@ traj::Trace trace_of(const json& result) {
   }
   return trace;
 }
-
-bool trace_has_token_text(const traj::Trace& t) {
-  if (traj::contains_trace_token(t.context)) return true;
-  for (const auto& f : t.frames) {
-    if (traj::contains_trace_token(f.value)) return true;
-    for (const auto& [name, value] : f.locals)
-      if (traj::contains_trace_token(name) || traj::contains_trace_token(value)) return true;
-  }
-  return false;
-}
-
-json events_json(const traj::Trace& t) {
-  json events = json::array();
-  for (const auto& f : t.frames) {
-    json e = {{"event", traj::to_string(f.event)}, {"line", f.line}, {"source", f.source}};
-    if (f.event == traj::TraceEvent::call || f.event == traj::TraceEvent::line) {
-      json locals = json::array();
-      for (const auto& [name, value] : f.locals) locals.push_back({name, value});
-      e["locals"] = std::move(locals);
-    } else {
-      e["value"] = f.value;
-    }
-    events.push_back(std::move(e));
-  }
-  return events;
-}
-
-}  // namespace
 
 std::vector<TracePair> read_trace_programs(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -159,7 +156,7 @@ json trace_record(const TracePair& pair, const json& result) {
   rec["stdout_truncated"] = result.value("stdout_truncated", false);
   if (result.contains("frames") && result.contains("program") && result.contains("entry_line")) {
     try {
-      traj::Trace trace = trace_of(result);
+      traj::Trace trace = trace_from_tracer(result);
       std::string text = traj::render_trace(trace);
       if (trace_has_token_text(trace)) {
         // CWM's special tokens are ids; written as text inside the program or a value they cannot

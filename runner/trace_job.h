@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trajectories/python_trace.h"
+
 namespace swebox::runner {
 
 struct TraceJobOptions {
@@ -40,6 +42,11 @@ struct TracePair {
 // The pairs of a programs file, in order. Throws std::invalid_argument "FILE:LINE: what, and what
 // to do" on the first line that is not a program.
 std::vector<TracePair> read_trace_programs(const std::string& path);
+
+// The tracer's result line as a Trace (its frames are [event, line, LOCALS, VALUE], the last two as
+// Python's json.dumps wrote them). Throws std::runtime_error when a frame is malformed or swebox's
+// rendering of it differs from the text Python wrote (a bug: the text would not be CWM's).
+traj::Trace trace_from_tracer(const nlohmann::json& result);
 
 // The output record of one pair from the tracer's result line (its JSON, or an error when it
 // gave none): status, value, stdout, structured events and the CWM text, checked to parse back.

@@ -108,7 +108,8 @@ class Tracer:
         self.done = False
         self.base = None           # name -> repr since the last call/return frame, or None
         self.addresses = {}
-        self.unrepresentable = {}  # id -> (value, text): a repr that failed is not tried again
+        self.full_locals = settings.get("full_locals", False)   # tests: each frame's locals without ".."
+        self.timed_out = {}        # id -> value: a repr that timed out is not tried again
         self.on_capped = None
 
     # Values ---------------------------------------------------------------------------------
@@ -140,22 +141,19 @@ class Tracer:
                 return "<repr failed: %s>" % type(e).__name__
         if kind is str and len(value) <= self.max_repr:
             return self._normalise(repr(value))
-        known = self.unrepresentable.get(id(value))
-        if known is not None and known[0] is value:
-            return known[1]
+        if self.timed_out.get(id(value), self) is value:
+            return "<repr timed out>"
         # Anything else may run user code (a __repr__, or one of an element): bounded in CPU time.
         signal.setitimer(signal.ITIMER_VIRTUAL, self.repr_cpu_s)
         try:
-            text = repr(value)
+            text = bounded_repr(value, 4 * self.max_repr + 64, set()) if kind in _BOUNDED else repr(value)
             if type(text) is not str:
                 raise TypeError("__repr__ returned non-string")
         except ReprTimeout:
-            self.unrepresentable[id(value)] = (value, "<repr timed out>")
+            self.timed_out[id(value)] = value
             return "<repr timed out>"
         except BaseException as e:
-            text = "<repr failed: %s>" % type(e).__name__
-            self.unrepresentable[id(value)] = (value, text)
-            return text
+            return "<repr failed: %s>" % type(e).__name__
         finally:
             signal.setitimer(signal.ITIMER_VIRTUAL, 0)
         return self._normalise(text)
@@ -177,7 +175,10 @@ class Tracer:
         if self.nbytes + size + len(END_OF_TEXT) > self.max_bytes:
             self._cap("bytes")
         self.nbytes += size
-        self.frames.append([event, lineno, locals_json, value_json])
+        if self.full_locals:
+            self.frames.append([event, lineno, locals_json, value_json, self.last_full if locals_json is not None else None])
+        else:
+            self.frames.append([event, lineno, locals_json, value_json])
 
     def _cap(self, reason):
         sys.settrace(None)
@@ -194,6 +195,8 @@ class Tracer:
             fresh[name] = text
             out[name] = ".." if base.get(name) == text else text
         self.base = fresh
+        if self.full_locals:
+            self.last_full = json.dumps(fresh)
         return json.dumps(out)
 
     def global_trace(self, frame, event, arg):
@@ -201,12 +204,21 @@ class Tracer:
             return None
         if self.entry is None:
             self.entry = frame
-        self._add("call", frame.f_lineno, self._locals(frame, True), None)
+        try:
+            self._add("call", frame.f_lineno, self._locals(frame, True), None)
+        except RecursionError:   # the program's recursion left the tracer no stack: cut here
+            self._cap("recursion")
         return self.local_trace
 
     def local_trace(self, frame, event, arg):
         if self.done:
             return None
+        try:
+            return self._local_event(frame, event, arg)
+        except RecursionError:
+            self._cap("recursion")
+
+    def _local_event(self, frame, event, arg):
         if event == "line":
             self._add("line", frame.f_lineno, self._locals(frame, False), None)
         elif event == "return":
@@ -219,6 +231,77 @@ class Tracer:
         elif event == "exception":
             self._add("exception", frame.f_lineno, None, json.dumps(self.repr_of(arg[1])))
         return self.local_trace
+
+
+_CONTAINERS = frozenset([list, tuple, dict, set, frozenset])
+_TEXTS = frozenset([str, bytes, bytearray])
+_BOUNDED = _CONTAINERS | _TEXTS
+
+
+def _long_text_repr(value, budget):
+    """A prefix, longer than `budget`, of repr(value) for a str, bytes or bytearray longer than
+    `budget`, made from its first `budget` items: repr picks its quotes from the whole value, so the
+    head is quoted as the whole would be."""
+    kind = type(value)
+    single, double = ("'", '"') if kind is str else (b"'", b'"')
+    whole_double = single in value and double not in value   # repr's own choice of quotes
+    head = value[:budget]
+    if kind is bytearray:   # escapes ' inside either quotes: only the outer quotes can differ
+        text = repr(head)
+        start, quote = len("bytearray(b"), '"' if whole_double else "'"
+        return "bytearray(b" + quote + text[start + 1:-2] + quote + ")"
+    if whole_double:        # ' unescaped; head has no "
+        text = repr(head)
+        if text.endswith("'"):   # head has no quote at all: same body
+            start = text.index("'")
+            text = text[:start] + '"' + text[start + 1:-1] + '"'
+        return text
+    return repr(head + double)   # single quotes, ' escaped, as in the whole
+
+
+def bounded_repr(value, budget, active):
+    """repr(value) of a built-in container, stopped once past `budget` characters: the same text as
+    repr(value)[:budget] whenever that is shorter than the whole, without building the whole (a
+    million-element list costs what its first elements cost). `active`: containers being written
+    (a list that holds itself is "[...]", as repr writes it)."""
+    kind = type(value)
+    if kind in _TEXTS:
+        return _long_text_repr(value, budget) if len(value) > budget else repr(value)
+    if kind not in _CONTAINERS:
+        return repr(value)
+    if id(value) in active:
+        return {list: "[...]", dict: "{...}", tuple: "(...)"}.get(kind, "%s(...)" % kind.__name__)
+    if not value:
+        return {list: "[]", tuple: "()", dict: "{}", set: "set()", frozenset: "frozenset()"}[kind]
+    active.add(id(value))
+    try:
+        parts, used = [], 0
+        if kind is dict:
+            items = ((k, v) for k, v in value.items())
+        else:
+            items = iter(value)
+        for item in items:
+            if kind is dict:
+                key = bounded_repr(item[0], max(16, budget - used), active)
+                text = key + ": " + bounded_repr(item[1], max(16, budget - used - len(key) - 2), active)
+            else:
+                text = bounded_repr(item, max(16, budget - used), active)
+            parts.append(text)
+            used += len(text) + 2
+            if used > budget:
+                break
+        body = ", ".join(parts)
+        if kind is list:
+            return "[" + body + "]"
+        if kind is tuple:
+            return "(" + body + ("," if len(value) == 1 else "") + ")"
+        if kind is dict:
+            return "{" + body + "}"
+        if kind is set:
+            return "{" + body + "}"
+        return "frozenset({" + body + "})"
+    finally:
+        active.discard(id(value))
 
 
 def _suspended(frame):
@@ -257,6 +340,7 @@ def run_child(job, settings, answer_fd):
         if os.getpid() != my_pid:   # a process the program forked
             os._exit(0)
         sys.settrace(None)
+        sys.setrecursionlimit(sys.getrecursionlimit() + 10000)   # room to write the result at any depth
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.setitimer(signal.ITIMER_VIRTUAL, 0)
         if status:
