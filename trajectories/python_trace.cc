@@ -100,9 +100,7 @@ std::string python_json_string(std::string_view utf8) {
       case '\f': out += "\\f"; continue;
       default: break;
     }
-    if (cp < 0x20) {
-      append_u_escape(out, cp);
-    } else if (cp < 0x80) {
+    if (cp >= 0x20 && cp < 0x7F) {   // json.dumps keeps ' ' to '~' as they are, escapes the rest (DEL too)
       out += static_cast<char>(cp);
     } else if (cp < 0x10000) {
       append_u_escape(out, cp);

@@ -50,8 +50,9 @@ inline constexpr std::string_view arg_sep = "<|arg_sep|>";
 }  // namespace trace_token
 inline constexpr std::string_view kStartOfTraceMarker = "  # << START_OF_TRACE";
 
-// Python's json.dumps of a str (ensure_ascii: every non-ASCII code point as \uXXXX, lower-case
-// hex, surrogate pairs above U+FFFF); invalid UTF-8 is read as U+FFFD.
+// Python's json.dumps of a str (ensure_ascii: \" \\ \n \r \t \b \f, every other code point outside
+// ' '..'~' as \uXXXX in lower-case hex, DEL included, surrogate pairs above U+FFFF); invalid UTF-8
+// is read as U+FFFD.
 std::string python_json_string(std::string_view utf8);
 // Python's json.dumps of a dict of str: {"a": "1", "b": ".."}.
 std::string python_json_locals(const TraceLocals& locals);

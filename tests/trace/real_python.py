@@ -19,7 +19,7 @@ for line in open(sys.argv[1]):
             saved = os.dup(1)
             os.dup2(devnull, 1)
             sys.stdout = open(os.devnull, "w")
-            namespace = {"__name__": "__swebox_program__"}
+            namespace = {"__name__": "__main__"}
             try:
                 exec(compile(program["code"], "<program>", "exec"), namespace)
                 args, kwargs = eval("(lambda *a, **k: (a, k))(%s\n)" % text, namespace)

@@ -404,7 +404,7 @@ def run_child(job, settings, answer_fd):
         context = "".join(lines[:entry_line - 1]) + lines[entry_line - 1][:-1] + START_MARKER + "\n" + "".join(lines[entry_line:])
         header_bytes = len(HEADER) + len(context.encode("utf-8")) + len(FRAME_SEP)
 
-        namespace = {"__name__": "__swebox_program__", "__builtins__": __builtins__}
+        namespace = {"__name__": "__main__", "__builtins__": __builtins__}
         try:
             exec(compile(tree, PROGRAM_FILE, "exec"), namespace)
         except BaseException as e:
