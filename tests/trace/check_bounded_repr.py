@@ -21,7 +21,8 @@ for base in ["abc", "it's", 'say "hi"', "both ' and \"", "x" * 50, "é\n\t\x00\\
                 t = s[:at] + extra + s[at:]
                 values += [t, t.encode("utf-8"), bytearray(t.encode("utf-8")), [t], {t: t}, (bytearray(t.encode()),), {t}]
 values += [[], (), {}, set(), frozenset(), (1,), frozenset([1, 2]), [Custom(), [Custom()]], list(range(10000)),
-           {i: str(i) * 3 for i in range(2000)}, tuple(range(3000)), [[[]]], [None, True, 1.5, 2j]]
+           {i: str(i) * 3 for i in range(2000)}, tuple(range(3000)), [[[]]], [None, True, 1.5, 2j],
+           {i: i * 0.5 for i in range(3000)}, [1.5, None, True, -7] * 1000, tuple([False] * 5000), {1: None}]
 loop = [1]
 loop.append(loop)
 mapping = {}

@@ -17,6 +17,7 @@
 # docs/traces.md; the comments here say how, not what.
 import ast
 import io
+import itertools
 import json
 import os
 import re
@@ -146,7 +147,13 @@ class Tracer:
         # Anything else may run user code (a __repr__, or one of an element): bounded in CPU time.
         signal.setitimer(signal.ITIMER_VIRTUAL, self.repr_cpu_s)
         try:
-            text = bounded_repr(value, 4 * self.max_repr + 64, set()) if kind in _BOUNDED else repr(value)
+            if kind in _BOUNDED:
+                text = bounded_repr(value, self.max_repr + 1, set())
+                if len(text) > self.max_repr and " at 0x" in text:
+                    # Numbering addresses shortens the text: take enough to still pass the cut.
+                    text = bounded_repr(value, 4 * self.max_repr + 64, set())
+            else:
+                text = repr(value)
             if type(text) is not str:
                 raise TypeError("__repr__ returned non-string")
         except ReprTimeout:
@@ -235,6 +242,7 @@ class Tracer:
 
 _CONTAINERS = frozenset([list, tuple, dict, set, frozenset])
 _TEXTS = frozenset([str, bytes, bytearray])
+_SCALARS = frozenset([int, float, bool, type(None)])
 _BOUNDED = _CONTAINERS | _TEXTS
 
 
@@ -269,6 +277,23 @@ def bounded_repr(value, budget, active):
         return _long_text_repr(value, budget) if len(value) > budget else repr(value)
     if kind not in _CONTAINERS:
         return repr(value)
+    if kind is list or kind is tuple or kind is dict:
+        # The common case, in C: a head of at most budget/3 + 2 items of plain scalars (each item
+        # takes 3 characters at least: "x, "), written by repr itself. Its text without the closing
+        # bracket is a prefix of the whole repr, longer than the budget when the value has more.
+        count = budget // 3 + 2
+        head = value[:count] if kind is not dict else None
+        if kind is dict:
+            if len(value) <= count:
+                head = value
+            else:
+                head = dict(itertools.islice(value.items(), count))
+            scalars = set(map(type, head)) | set(map(type, head.values()))
+        else:
+            scalars = set(map(type, head))
+        if scalars <= _SCALARS:
+            text = repr(head)
+            return text if len(head) == len(value) else text[:-1]
     if id(value) in active:
         return {list: "[...]", dict: "{...}", tuple: "(...)"}.get(kind, "%s(...)" % kind.__name__)
     if not value:
