@@ -20,7 +20,7 @@ using swebox::eval_test::run;
 namespace {
 
 const std::string kSwebox = SWEBOX_BINARY;
-const char* const kCommands[] = {"env", "eval", "export", "generate", "run", "sandbox", "score"};
+const char* const kCommands[] = {"env", "eval", "export", "generate", "run", "sandbox", "score", "trace"};
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
