@@ -26,6 +26,7 @@ int cmd_trace(int argc, char** argv) {
       ->capture_default_str()->check(whole_number_at_least(1));
   app.add_flag("--resume", o.resume, "continue OUT: skip the (program, input) pairs it has");
   app.add_flag("--force", o.force, "overwrite an existing OUT");
+  app.add_flag("--dedup", o.dedup, "write no trace whose text (text_hash) OUT already has");
   app.add_option("--timeout", o.timeout_s, "seconds per (program, input)")->capture_default_str()->check(number_above_zero());
   app.add_option("--memory", o.memory_bytes, "bytes of address space per (program, input)")->capture_default_str()
       ->check(whole_number_at_least(64 << 20));

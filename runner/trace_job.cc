@@ -111,6 +111,17 @@ traj::Trace trace_from_tracer(const json& result) {
   return trace;
 }
 
+std::string trace_text_hash(std::string_view text) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
 std::vector<TracePair> read_trace_programs(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::invalid_argument("cannot read " + path + ": check the path of --programs");
@@ -173,6 +184,7 @@ json trace_record(const TracePair& pair, const json& result) {
       rec["complete"] = trace.complete;
       rec["events_count"] = trace.frames.size();
       rec["events"] = events_json(trace);
+      rec["text_hash"] = trace_text_hash(text);
       rec["text"] = std::move(text);
     } catch (const std::exception& e) {
       status = "error";
@@ -180,7 +192,8 @@ json trace_record(const TracePair& pair, const json& result) {
     }
   }
   rec["status"] = status;
-  rec["timing"] = {{"wall_s", result.value("wall_s", 0.0)}, {"run_s", result.value("run_s", 0.0)}};
+  rec["timing"] = {{"wall_s", result.value("wall_s", 0.0)}, {"run_s", result.value("run_s", 0.0)},
+                   {"cpu_s", result.value("cpu_s", 0.0)}};
   return rec;
 }
 
@@ -188,8 +201,8 @@ namespace {
 
 class TraceRun {
  public:
-  TraceRun(const TraceJobOptions& o, std::vector<TracePair> pairs, traj::JsonlAppender& out)
-      : o_(o), pairs_(std::move(pairs)), out_(out) {
+  TraceRun(const TraceJobOptions& o, std::vector<TracePair> pairs, traj::JsonlAppender& out, std::set<std::string> hashes)
+      : o_(o), pairs_(std::move(pairs)), out_(out), hashes_(std::move(hashes)) {
     settings_ = {{"max_events", o.max_events}, {"max_bytes", o.max_bytes},   {"max_repr", o.max_repr},
                  {"timeout_s", o.timeout_s},   {"memory_bytes", o.memory_bytes}, {"max_stdout", o.max_stdout}};
     for (size_t i = 0; i < pairs_.size(); i += o.batch) batches_.push_back({i, std::min(pairs_.size(), i + o.batch)});
@@ -206,6 +219,7 @@ class TraceRun {
   }
 
   std::map<std::string, size_t> counts() const { return counts_; }
+  size_t duplicates() const { return duplicates_; }
   double seconds() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
 
  private:
@@ -277,6 +291,14 @@ class TraceRun {
   }
 
   void record(const json& rec) {
+    if (o_.dedup && rec.contains("text_hash")) {
+      std::lock_guard lock(mu_);
+      if (!hashes_.insert(rec["text_hash"].get<std::string>()).second) {
+        ++duplicates_;
+        ++done_;
+        return;
+      }
+    }
     out_.append(rec);
     std::lock_guard lock(mu_);
     ++counts_[rec.value("status", "error")];
@@ -299,6 +321,8 @@ class TraceRun {
   std::map<size_t, std::string> errors_;
   std::map<std::string, size_t> counts_;
   size_t done_ = 0;
+  std::set<std::string> hashes_;   // --dedup: the text hashes written
+  size_t duplicates_ = 0;
   bool terminal_ = false;
   Clock::time_point started_, last_print_;
 };
@@ -314,11 +338,14 @@ int run_trace_job(const TraceJobOptions& o) {
     throw std::invalid_argument(o.out_path + " exists: pass --resume to continue it or --force to start it again");
   if (exists && o.force && !o.resume) fs::remove(o.out_path);
   size_t total = pairs.size(), skipped = 0;
+  std::set<std::string> hashes;
   if (o.resume && exists) {
     std::set<std::string> done;
-    for (const json& r : traj::read_jsonl(o.out_path))
+    for (const json& r : traj::read_jsonl(o.out_path)) {
       if (r.is_object() && r.contains("id") && r.contains("input_index"))
         done.insert(pair_key(r["id"].get<std::string>(), r["input_index"].get<size_t>()));
+      if (r.is_object() && r.contains("text_hash") && r["text_hash"].is_string()) hashes.insert(r["text_hash"].get<std::string>());
+    }
     std::vector<TracePair> left;
     for (TracePair& p : pairs)
       if (!done.count(pair_key(p.id, p.input_index))) left.push_back(std::move(p));
@@ -327,15 +354,16 @@ int run_trace_job(const TraceJobOptions& o) {
   }
   sb::start_native_backend();
   traj::JsonlAppender out(o.out_path, /*sync=*/false);
-  TraceRun run(o, std::move(pairs), out);
+  TraceRun run(o, std::move(pairs), out, std::move(hashes));
   run.run();
   auto counts = run.counts();
   size_t recorded = 0;
   for (const auto& [status, n] : counts) recorded += n;
   std::fprintf(stderr,
-               "swebox trace: %zu records (ok %zu, exception %zu, timeout %zu, capped %zu, error %zu) in %.2f s, %.1f traces/s%s -> %s\n",
-               recorded, counts["ok"], counts["exception"], counts["timeout"], counts["capped"], counts["error"], run.seconds(),
-               recorded / std::max(1e-9, run.seconds()),
+               "swebox trace: %zu records (ok %zu, exception %zu, timeout %zu, capped %zu, error %zu)%s in %.2f s, %.1f traces/s%s -> %s\n",
+               recorded, counts["ok"], counts["exception"], counts["timeout"], counts["capped"], counts["error"],
+               o.dedup ? (", " + std::to_string(run.duplicates()) + " duplicate traces not written").c_str() : "", run.seconds(),
+               (recorded + run.duplicates()) / std::max(1e-9, run.seconds()),
                skipped ? (", " + std::to_string(skipped) + " already there skipped").c_str() : "", o.out_path.c_str());
   return 0;
 }

@@ -20,6 +20,7 @@ struct TraceJobOptions {
   int batch = 32;              // (program, input) pairs per sandbox; they share its filesystem
   bool resume = false;         // skip pairs already in out_path
   bool force = false;          // overwrite an existing out_path
+  bool dedup = false;          // write no record whose text_hash an earlier record of out_path has
   bool progress = true;        // a status line on stderr when it is a terminal
   // The tracer's limits (trajectories/tracer/swebox_tracer.py, DEFAULTS).
   double timeout_s = 5;
@@ -51,6 +52,10 @@ traj::Trace trace_from_tracer(const nlohmann::json& result);
 // The output record of one pair from the tracer's result line (its JSON, or an error when it
 // gave none): status, value, stdout, structured events and the CWM text, checked to parse back.
 nlohmann::json trace_record(const TracePair& pair, const nlohmann::json& result);
+
+// FNV-1a, 64 bits, of a trace's text, as 16 hex digits: the key of --dedup (not cryptographic: two
+// texts a hostile program chose could collide, which costs one dropped trace).
+std::string trace_text_hash(std::string_view text);
 
 // Runs the job; returns the process exit status (0 when every pair has a record).
 int run_trace_job(const TraceJobOptions& options);

@@ -262,3 +262,25 @@ TEST_CASE("the tracer's bounded repr of long texts and containers is a prefix of
   std::string cmd = "python3 " SWEBOX_SOURCE_DIR "/tests/trace/check_bounded_repr.py " SWEBOX_SOURCE_DIR "/trajectories/tracer";
   CHECK(std::system(cmd.c_str()) == 0);
 }
+
+TEST_CASE("--dedup writes one record per distinct trace text, also across --resume") {
+  std::string dir = temp_dir() + "/dedup";
+  fs::create_directories(dir);
+  std::string code = R"("def f(x):\n    y = x * 2\n    return y\n")";
+  std::ofstream(dir + "/p.jsonl") << R"({"id": "a", "code": )" << code << R"(, "entry": "f", "inputs": ["1", "2", "1"]})" "\n"
+                                  << R"({"id": "b", "code": )" << code << R"(, "entry": "f", "inputs": ["2"]})" "\n";
+  std::string out = dir + "/o.jsonl";
+  REQUIRE(run_swebox("trace --programs " + dir + "/p.jsonl --out " + out + " --dedup", dir + "/log") == 0);
+  auto records = traj::read_jsonl(out);
+  CHECK(records.size() == 2);   // f(1) and f(2): the second f(1) and b's f(2) trace the same
+  CHECK(slurp(dir + "/log").find("2 duplicate traces not written") != std::string::npos);
+  CHECK(records[0]["text_hash"] != records[1]["text_hash"]);
+  std::ofstream(dir + "/p.jsonl", std::ios::app) << R"({"id": "c", "code": )" << code << R"(, "entry": "f", "inputs": ["1", "3"]})" "\n";
+  REQUIRE(run_swebox("trace --programs " + dir + "/p.jsonl --out " + out + " --dedup --resume", dir + "/log") == 0);
+  records = traj::read_jsonl(out);
+  REQUIRE(records.size() == 3);   // only f(3) is new
+  CHECK(records[2]["input"] == "3");
+  // Without --dedup every pair has its record.
+  REQUIRE(run_swebox("trace --programs " + dir + "/p.jsonl --out " + out + " --force", dir + "/log") == 0);
+  CHECK(traj::read_jsonl(out).size() == 6);
+}
