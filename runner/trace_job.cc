@@ -279,7 +279,9 @@ class TraceRun {
     for (size_t k = 0; k < n && std::getline(lines, line);) {
       if (lines.eof()) break;  // a line cut short by the output cap
       json j = json::parse(line, nullptr, false);
-      if (!j.is_object()) break;
+      // Each line names its job: a line out of order (which only a forged write could make) ends
+      // the batch's results here; the rest run again alone.
+      if (!j.is_object() || !j.contains("job") || j["job"] != k) break;
       results[k++] = std::move(j);
     }
     std::string why = "the tracer gave no result (" + std::string(sb::to_string(r.reason)) +

@@ -556,6 +556,13 @@ def serve():
     if os.environ.get("PYTHONHASHSEED") != "0":
         sys.stdout.write(json.dumps({"status": "error", "error": "PYTHONHASHSEED must be 0 for deterministic traces"}) + "\n")
         return 2
+    # Not dumpable: /proc/<this pid>/ (fd, mem, environ) becomes root's, so a job, which runs as
+    # the same user, cannot open this server's stdout to forge another job's result, nor read or
+    # write its memory. Its forked jobs inherit it.
+    import ctypes
+    if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:   # PR_SET_DUMPABLE
+        sys.stdout.write(json.dumps({"status": "error", "error": "prctl(PR_SET_DUMPABLE) failed: errno %d" % ctypes.get_errno()}) + "\n")
+        return 2
     settings = dict(DEFAULTS)
     first = sys.stdin.readline()
     if first.strip():
@@ -565,6 +572,7 @@ def serve():
     gc.collect()
     gc.freeze()
     out = sys.stdout
+    number = 0
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -573,6 +581,8 @@ def serve():
             result = run_job(job, settings)
         except Exception as e:
             result = {"status": "error", "error": "bad job line: %s" % _describe(e)}
+        result["job"] = number   # swebox checks the order
+        number += 1
         out.write(json.dumps(result) + "\n")
         out.flush()
     return 0
