@@ -284,3 +284,25 @@ TEST_CASE("--dedup writes one record per distinct trace text, also across --resu
   REQUIRE(run_swebox("trace --programs " + dir + "/p.jsonl --out " + out + " --force", dir + "/log") == 0);
   CHECK(traj::read_jsonl(out).size() == 6);
 }
+
+TEST_CASE("CWM's own trace reader (cwmdbg.py of a CWM checkout) reads every corpus trace as swebox's events") {
+  const char* cwm = std::getenv("SWEBOX_CWM_DIR");
+  if (!cwm || !*cwm) {
+    MESSAGE("skipped: SWEBOX_CWM_DIR is not set (point it at a checkout of facebookresearch/cwm outside this "
+            "repository; see scripts/cwm_trace_check.py)");
+    return;
+  }
+  const CorpusRun& run = corpus_run();
+  REQUIRE(run.rc == 0);
+  std::string log = run.dir + "/cwm-check.log";
+  int rc = std::system(("/usr/bin/python3 " SWEBOX_SOURCE_DIR "/scripts/cwm_trace_check.py --cwm '" + std::string(cwm) +
+                        "' --traces " + run.out + " >" + log + " 2>&1").c_str());
+  rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+  if (rc == 77) {
+    MESSAGE("skipped: " << slurp(log));
+    return;
+  }
+  INFO(slurp(log));
+  CHECK(rc == 0);
+  CHECK(slurp(log).find(" 0 differ") != std::string::npos);
+}
