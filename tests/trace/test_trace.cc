@@ -159,6 +159,7 @@ TEST_CASE("every corpus program ends as expected, its text parses back to its ev
       }
     }
     CHECK(traj::render_trace(*back) == text);
+    REQUIRE(!back->frames.empty());
     CHECK(back->frames.front().event == traj::TraceEvent::call);
     CHECK(traj::resolve_trace_locals(*back, &why).has_value());
     ++round_trips;

@@ -64,10 +64,6 @@ class ReprTimeout(BaseException):
     pass
 
 
-class Finished(BaseException):
-    """The trace is written; unwind nothing more (raised nowhere: the process exits)."""
-
-
 class CappedText(io.TextIOBase):
     """sys.stdout/sys.stderr of a job: keeps the first `cap` characters, counts the rest."""
 
