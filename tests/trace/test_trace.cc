@@ -307,3 +307,19 @@ TEST_CASE("CWM's own trace reader (cwmdbg.py of a CWM checkout) reads every corp
   CHECK(rc == 0);
   CHECK(slurp(log).find(" 0 differ") != std::string::npos);
 }
+
+TEST_CASE("pairs of one batch share only the sandbox's filesystem, and --batch 1 gives each a sandbox of its own") {
+  std::string dir = temp_dir() + "/isolation";
+  fs::create_directories(dir);
+  // a: leaves a file and changes a module's state; b: looks for both.
+  std::ofstream(dir + "/p.jsonl")
+      << R"({"id": "a", "code": "import json\ndef f():\n    open('/tmp/marker', 'w').write('a')\n    json.dumps = None\n    return 'written'\n", "entry": "f", "inputs": [""]})" "\n"
+      << R"({"id": "b", "code": "import os, json\ndef f():\n    return [os.path.exists('/tmp/marker'), json.dumps is None]\n", "entry": "f", "inputs": [""]})" "\n";
+  auto seen = [&](const std::string& batch) {
+    std::string out = dir + "/o" + batch + ".jsonl";
+    REQUIRE(run_swebox("trace --programs " + dir + "/p.jsonl --out " + out + " --batch " + batch, dir + "/log") == 0);
+    return by_pair(traj::read_jsonl(out)).at("b#0")["return_repr"].get<std::string>();
+  };
+  CHECK(seen("2") == "[True, False]");    // one sandbox: the file is there, the Python state is not
+  CHECK(seen("1") == "[False, False]");   // a sandbox each: neither
+}
