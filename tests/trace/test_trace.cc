@@ -62,10 +62,18 @@ std::vector<CorpusProgram> corpus(bool hostile) {
   return out;
 }
 
+// This process's scratch folder, removed when it exits.
 std::string temp_dir() {
-  std::string d = (fs::temp_directory_path() / ("swebox-trace-test-" + std::to_string(getpid()))).string();
-  fs::create_directories(d);
-  return d;
+  struct Scratch {
+    std::string path = (fs::temp_directory_path() / ("swebox-trace-test-" + std::to_string(getpid()))).string();
+    Scratch() { fs::create_directories(path); }
+    ~Scratch() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  };
+  static Scratch scratch;
+  return scratch.path;
 }
 
 std::string write_programs(const std::vector<CorpusProgram>& progs, const std::string& path) {
