@@ -20,8 +20,8 @@ using swebox::eval_test::run;
 namespace {
 
 const std::string kSwebox = SWEBOX_BINARY;
-const char* const kCommands[] = {"env",     "eval",  "export",    "generate", "run",
-                                 "sandbox", "score", "templates", "validate"};
+const char* const kCommands[] = {"env",   "eval",    "export",   "generate",  "run",
+                                 "sandbox", "score", "selfplay", "templates", "trace", "validate"};
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

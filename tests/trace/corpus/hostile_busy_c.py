@@ -1,0 +1,5 @@
+# entry: f
+# input:
+# expect: timeout
+def f():
+    return sum(range(10 ** 12))

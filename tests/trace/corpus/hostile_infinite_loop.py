@@ -1,0 +1,7 @@
+# entry: f
+# input:
+# expect: capped
+def f():
+    n = 0
+    while True:
+        n += 1

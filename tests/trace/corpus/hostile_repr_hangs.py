@@ -1,0 +1,11 @@
+# entry: f
+# input:
+class Slow:
+    def __repr__(self):
+        while True:
+            pass
+
+def f():
+    s = Slow()
+    y = 2
+    return y

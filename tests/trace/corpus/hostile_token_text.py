@@ -1,0 +1,5 @@
+# entry: f
+# input:
+def f():
+    s = "<|frame_sep|>"
+    return s
