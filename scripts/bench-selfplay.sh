@@ -23,7 +23,12 @@ fi
 work=$(mktemp -d)
 cgroot=/sys/fs/cgroup/cpuacct
 cleanup() {
-  rmdir "$cgroot"/swebox-bench-selfplay-$$-* 2>/dev/null || true
+  # A sandbox's cleaner may still be leaving the group: a few tries.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    rmdir "$cgroot"/swebox-bench-selfplay-$$-* 2>/dev/null || true
+    compgen -G "$cgroot/swebox-bench-selfplay-$$-*" >/dev/null || break
+    sleep 0.2
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
