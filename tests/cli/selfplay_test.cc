@@ -122,7 +122,7 @@ TEST_CASE("selfplay procedural with the oracle solver on toolz: real repair epis
   CHECK(summary["repair_episodes"].get<int>() == 4);
 }
 
-TEST_CASE("selfplay with a replay solver: the replayed fix gets +1, doing nothing -1, the injector 1-(1+a)s; --resume keeps it all") {
+TEST_CASE("selfplay with a replay solver: the replayed fix gets +1, doing nothing -1, the injector 1-(1+a)s, and --resume keeps it all") {
   if (!toolz().skip.empty()) {
     MESSAGE("skipped: " << toolz().skip);
     return;
