@@ -1,12 +1,20 @@
 // `swebox selfplay`: self-play bug injection and repair (SSR, docs/formats.md §6). An injector makes
 // candidate bugs in a repository; each becomes an artifact (tasks/bug_artifact.h) whose seven
 // consistency checks run in the sandbox (tasks/bug_validation.h); a valid one becomes a SWE-bench
-// instance (tasks/bug_instance.h) that a group of solver attempts tries to repair, judged as `swebox
-// eval --grading sealed` judges; SSR's rewards (tasks/ssr_rewards.h) for both roles.
+// instance (tasks/bug_instance.h). Then a group of repair episodes per bug: the solver policy, any
+// that `swebox run` accepts, works on the buggy weakened repository (the instance's root commit: a
+// fresh one-commit history) through the episode loop, prompted with templates/selfplay/repair.txt
+// and judged with sealed grading (the original tests put back before they run). The repair episodes
+// ARE a `swebox run` of OUT/instances.jsonl (run_job): the SSR repair task is the SWE-bench task
+// with another prompt, so it shares that loop, its records, resume and reports. SSR's rewards
+// (tasks/ssr_rewards.h) for both roles come from those episodes.
 //
+// OUT/selfplay.json           the run's identity (--resume refuses another)
 // OUT/repos/<owner>__<name>   a bare clone of --repo, holding the buggy commits (refs/selfplay/*)
 // OUT/artifacts/<bug>/        the artifact's five files and artifact.json (where, checks, verdict)
 // OUT/instances.jsonl         the valid bugs as SWE-bench instances (swebox eval --repos OUT/repos)
+// OUT/solver/                 the repair episodes as `swebox run` writes them (trajectories.jsonl with
+//                             task_kind "repair", run.json, predictions, summary, evaluation logs)
 // OUT/rewards.jsonl           per candidate: validity, solver attempts, solve rate, both rewards
 // OUT/summary.json            candidates, valid, rejections by reason, bugs per strategy, test runs
 #include <atomic>
@@ -23,6 +31,8 @@
 #include <nlohmann/json.hpp>
 
 #include "runner/command_line.h"
+#include "runner/run_identity.h"
+#include "runner/run_job.h"
 #include "sandbox/sandbox.h"
 #include "tasks/bug_artifact.h"
 #include "tasks/bug_instance.h"
@@ -35,6 +45,7 @@
 #include "tasks/ssr_rewards.h"
 #include "tasks/workspace_cache.h"
 #include "tools/template.h"
+#include "trajectories/writer.h"
 
 namespace fs = std::filesystem;
 using namespace swebox::tasks;
@@ -47,6 +58,8 @@ struct Args {
   int bugs = 10, group = 8, jobs = 1, max_candidates = 0;
   unsigned seed = 0;
   double alpha = 0.8, script_timeout = 90;
+  long max_turns = 64;
+  bool resume = false, quiet = false;
   BugValidationOptions checks;
 };
 
@@ -56,6 +69,7 @@ struct Outcome {
   bool done = false, valid = false, infra = false;
   std::string rejection, reason;
   std::vector<bool> solved;
+  int solver_infra = 0;      // repair episodes that failed on the infrastructure (not in the solve rate)
   double injector_reward = -1;
   nlohmann::json instance;  // the record, when valid
   int test_runs = 0, cached_runs = 0;
@@ -103,6 +117,45 @@ std::string read_template(const std::string& rel) {
   return s.str();
 }
 
+// The solver spec's form, checked before any work (run_job's preflight checks the rest).
+std::string solver_problem(const std::string& spec) {
+  if (spec == "none" || spec == "oracle") return "";
+  for (const char* prefix : {"openai:", "model:"})
+    if (spec.rfind(prefix, 0) == 0) return "";
+  if (spec.rfind("replay:", 0) == 0) {
+    std::error_code ec;
+    return fs::is_regular_file(spec.substr(7), ec) ? "" : "no file " + spec.substr(7) + " to replay";
+  }
+  return "not a policy: use none, oracle, replay:TRAJ, openai:URL[#model] or model:PATH";
+}
+
+// A candidate finished in an earlier invocation (--resume): its outcome from artifact.json.
+bool load_outcome(const fs::path& record_path, Outcome& o) {
+  std::ifstream in(record_path);
+  if (!in) return false;
+  nlohmann::json r;
+  try {
+    r = nlohmann::json::parse(in);
+  } catch (const std::exception&) {
+    return false;  // torn: the candidate runs again
+  }
+  if (r.value("unused", false) || !r.contains("validation")) return false;
+  const nlohmann::json& v = r["validation"];
+  o.valid = v.value("valid", false);
+  o.infra = v.value("infra_failure", false);
+  if (o.infra) return false;  // infrastructure failures run again
+  o.rejection = v.contains("rejection") && v["rejection"].is_string() ? v["rejection"].get<std::string>() : "";
+  o.reason = v.value("reason", std::string());
+  o.test_runs = v.value("test_runs", 0);
+  o.cached_runs = v.value("cached_runs", 0);
+  if (o.valid) {
+    if (!r.contains("instance")) return false;
+    o.instance = r["instance"];
+  }
+  o.done = true;
+  return true;
+}
+
 }  // namespace
 
 int cmd_selfplay(int argc, char** argv) {
@@ -114,29 +167,34 @@ int cmd_selfplay(int argc, char** argv) {
       "Self-play bug injection and repair (SSR). An injector makes candidate bugs in the git repository\n"
       "--repo (its HEAD is the original); each becomes a bug artifact (test script, test files, parser,\n"
       "bug diff, weakening diff) checked by SSR's seven consistency checks in the sandbox; a valid one\n"
-      "becomes a SWE-bench instance (gold = the bug reversed, test_patch = the weakening reversed) that\n"
-      "--group solver attempts try to repair, judged with sealed grading; solver and injector get SSR's\n"
-      "rewards. Writes OUT/artifacts/<bug>/ (files + artifact.json), OUT/instances.jsonl (for `swebox\n"
-      "eval --suite OUT/instances.jsonl --repos OUT/repos`), OUT/rewards.jsonl and OUT/summary.json.\n"
+      "becomes a SWE-bench instance (gold = the bug reversed, test_patch = the weakening reversed).\n"
+      "Then --group repair episodes per bug: the --solver policy (any `swebox run` accepts) works on the\n"
+      "buggy, weakened repository with a one-commit history, prompted with templates/selfplay/repair.txt,\n"
+      "judged with sealed grading (the original tests restored); solver and injector get SSR's rewards.\n"
+      "Writes OUT/artifacts/<bug>/ (files + artifact.json), OUT/instances.jsonl (for `swebox eval --suite\n"
+      "OUT/instances.jsonl --repos OUT/repos`), OUT/solver/ (the repair episodes as `swebox run` writes\n"
+      "them, task_kind \"repair\"), OUT/rewards.jsonl, OUT/summary.json and OUT/selfplay.json (identity).\n"
       "Injectors: procedural (Python-AST mutations in SWE-smith's style and removal of a function's\n"
-      "logic) and history (a past commit reverted). Solver: oracle (the gold patch) only, for now.\n"
+      "logic) and history (a past commit reverted). --solver none: validation only (no episodes, no rewards).\n"
       "The repository's tests must run with Debian's python3 and pytest (PYTHONPATH=/testbed).\n"
-      "Exit status: 0 done; 1 could not start or write; 2 usage.",
+      "Exit status: 0 done; 1 could not start or write, or a mismatched --resume; 2 usage; 3 done, but\n"
+      "candidates or repair episodes failed on the infrastructure.",
       {"swebox selfplay --repo toolz-repo --out sp --injector procedural --solver oracle --bugs 10 -j 2",
-       "swebox selfplay --repo toolz-repo --out sp-history --injector history --group 8"});
+       "swebox selfplay --repo toolz-repo --out sp --solver openai:http://127.0.0.1:8000/v1#m --group 8",
+       "swebox selfplay --repo toolz-repo --out sp-history --injector history --solver none"});
   app.add_option("--repo", a.repo, "the git repository bugs are injected into (its HEAD)")->type_name("DIR")->required();
-  app.add_option("--out", a.out, "output directory (must not exist or be empty)")->type_name("DIR")->required();
+  app.add_option("--out", a.out, "output directory (must not exist or be empty, unless --resume)")->type_name("DIR")->required();
   app.add_option("--injector", a.injector, "procedural | history")
       ->check(CLI::IsMember({"procedural", "history"}))
       ->capture_default_str();
-  app.add_option("--solver", a.solver, "oracle (the gold patch); a POLICY solver is not implemented yet")
-      ->capture_default_str();
+  app.add_option("--solver", a.solver, "the repair policy: oracle | replay:TRAJ | openai:URL[#model] | model:PATH | none")
+      ->type_name("POLICY")->capture_default_str();
   app.add_option("--bugs", a.bugs, "stop after this many valid bugs")->check(whole_number_at_least(1))->capture_default_str();
   app.add_option("--max-candidates", a.max_candidates, "candidates to try at most (default 10 x --bugs)")
       ->check(whole_number_at_least(1));
   app.add_option("--group", a.group, "solver attempts per bug (SSR's G)")->check(whole_number_at_least(1))->capture_default_str();
   app.add_option("--alpha", a.alpha, "the injector's penalty for a solve rate of 0 or 1")->check(fraction())->capture_default_str();
-  app.add_option("-j,--jobs", a.jobs, "candidates at once")->check(whole_number_at_least(1))->capture_default_str();
+  app.add_option("-j,--jobs", a.jobs, "candidates (and repair episodes) at once")->check(whole_number_at_least(1))->capture_default_str();
   app.add_option("--seed", a.seed, "the procedural injector's seed")->capture_default_str();
   app.add_option("--strategies", a.strategies, "procedural strategies to use (comma separated; default all)")
       ->type_name("LIST");
@@ -148,13 +206,14 @@ int cmd_selfplay(int argc, char** argv) {
       ->check(whole_number_at_least(1))->capture_default_str();
   app.add_option("--script-timeout", a.script_timeout, "the test script's cap, seconds")
       ->check(number_above_zero())->capture_default_str();
+  app.add_option("--max-turns", a.max_turns, "a repair episode's turns at most")->check(whole_number_at_least(1))->capture_default_str();
   app.add_option("--cache", a.cache, "base tree cache (default $SWEBOX_CACHE or ~/.cache/swebox/trees)")->type_name("DIR");
   app.add_option("--environments", a.table, "environment table")->type_name("FILE")->capture_default_str();
+  app.add_flag("--resume", a.resume, "continue the run in --out: validated artifacts and finished episodes are kept");
+  app.add_flag("--quiet", a.quiet, "no progress display for the repair episodes");
   if (auto status = parse_command_line(app, argc, argv)) return *status;
-  if (a.solver != "oracle") {
-    std::fprintf(stderr, "swebox selfplay: --solver %s: only the oracle solver is implemented so far (a policy solver "
-                         "needs the episode loop's task interface, not built yet); use --solver oracle\n",
-                 a.solver.c_str());
+  if (std::string p = solver_problem(a.solver); !p.empty()) {
+    std::fprintf(stderr, "swebox selfplay: --solver %s: %s\n", a.solver.c_str(), p.c_str());
     return 2;
   }
   if (a.max_candidates == 0) a.max_candidates = 10 * a.bugs;
@@ -184,10 +243,55 @@ int cmd_selfplay(int argc, char** argv) {
     std::fprintf(stderr, "swebox selfplay: --repo %s: %s\n", a.repo.c_str(), e.what());
     return 1;
   }
+  const std::string repo_name = repo_name_for(a.repo);
+  const std::string repos_dir = (fs::path(a.out) / "repos").string();
+  const std::string repo_path = repository_path(repos_dir, repo_name);
+  const fs::path artifacts_dir = fs::path(a.out) / "artifacts";
+  const fs::path identity_path = fs::path(a.out) / "selfplay.json";
+  // The run's identity: what makes a resumed run the same run (the candidates, their checks, the
+  // solver and its group). --resume refuses another, naming each difference, as `swebox run` does.
+  nlohmann::json identity = {{"repo", repo_name},
+                             {"original_commit", original},
+                             {"injector", a.injector},
+                             {"seed", a.seed},
+                             {"strategies", a.strategies},
+                             {"bugs", a.bugs},
+                             {"max_candidates", a.max_candidates},
+                             {"thresholds",
+                              {{"min_passing_tests", a.checks.min_passing_tests},
+                               {"min_changed_files", a.checks.min_changed_files},
+                               {"min_failing_tests", a.checks.min_failing_tests},
+                               {"script_timeout_s", a.script_timeout}}},
+                             {"solver", a.solver},
+                             {"group", a.group},
+                             {"alpha", a.alpha},
+                             {"max_turns", a.max_turns},
+                             {"swebox_version", swebox_version()}};
   std::error_code ec;
-  if (fs::exists(a.out) && !(fs::is_directory(a.out) && fs::is_empty(a.out, ec))) {
-    std::fprintf(stderr, "swebox selfplay: --out %s exists and is not empty; give a new directory\n", a.out.c_str());
+  const bool out_has_files = fs::exists(a.out) && !(fs::is_directory(a.out) && fs::is_empty(a.out, ec));
+  if (out_has_files && !a.resume) {
+    std::fprintf(stderr, "swebox selfplay: --out %s exists and is not empty; give a new directory, or --resume to "
+                         "continue the run there\n", a.out.c_str());
     return 1;
+  }
+  if (out_has_files) {
+    nlohmann::json was;
+    try {
+      std::ifstream in(identity_path);
+      if (!in) throw std::runtime_error("cannot read it");
+      was = nlohmann::json::parse(in).at("identity");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "swebox selfplay: --resume: %s is not a selfplay run's identity (%s); give the --out of a "
+                           "`swebox selfplay` run\n", identity_path.string().c_str(), e.what());
+      return 1;
+    }
+    std::vector<std::string> diffs = identity_differences(was, identity);
+    if (!diffs.empty()) {
+      std::string msg = "--resume would continue the run in " + a.out + " with a different identity:";
+      for (const std::string& d : diffs) msg += "\n  " + d;
+      std::fprintf(stderr, "swebox selfplay: %s\nuse the recorded settings or choose another --out\n", msg.c_str());
+      return 1;
+    }
   }
   EnvironmentTable table;
   std::string statement_template;
@@ -198,15 +302,12 @@ int cmd_selfplay(int argc, char** argv) {
     std::fprintf(stderr, "swebox selfplay: %s\n", e.what());
     return 1;
   }
-  const std::string repo_name = repo_name_for(a.repo);
-  const std::string repos_dir = (fs::path(a.out) / "repos").string();
-  const std::string repo_path = repository_path(repos_dir, repo_name);
-  const fs::path artifacts_dir = fs::path(a.out) / "artifacts";
   Environment env = table.resolve(repo_name, "selfplay");
   try {
     fs::create_directories(repos_dir);
     fs::create_directories(artifacts_dir);
-    clone_bare(a.repo, repo_path);
+    if (!fs::exists(repo_path)) clone_bare(a.repo, repo_path);
+    if (!out_has_files) swebox::traj::write_file_atomically(identity_path.string(), nlohmann::json{{"identity", identity}}.dump(2) + "\n");
     swebox::sandbox::start_native_backend();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "swebox selfplay: %s\n", e.what());
@@ -250,16 +351,24 @@ int cmd_selfplay(int argc, char** argv) {
   }
   std::printf("%zu %s candidates\n", candidates.size(), a.injector.c_str());
 
-  EvalOptions eval;
-  eval.repos_dir = repos_dir;
-  eval.cache_dir = a.cache;
-  eval.timeout_s = a.script_timeout + 60;
-  eval.environments = &table;
-  eval.grading = GradingMode::sealed;
-
+  // ---- phase 1: validation. Candidates finished earlier (--resume) are read back, not rerun.
   std::vector<Outcome> outcomes(candidates.size());
-  std::atomic<size_t> next{0};
   std::atomic<int> valid{0};
+  size_t resumed = 0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    char id[64];
+    std::snprintf(id, sizeof id, "ssr-%04zu", i);
+    Outcome& o = outcomes[i];
+    o.bug_id = id;
+    o.strategy = candidates[i].strategy;
+    o.description = candidates[i].description;
+    if (a.resume && load_outcome(artifacts_dir / id / kArtifactRecordFile, o)) {
+      ++resumed;
+      if (o.valid) ++valid;
+    }
+  }
+  if (resumed) std::printf("resuming: %zu candidates already judged (%d valid)\n", resumed, valid.load());
+  std::atomic<size_t> next{0};
   std::mutex git_mutex, print_mutex;
   auto work = [&]() {
     for (;;) {
@@ -268,11 +377,7 @@ int cmd_selfplay(int argc, char** argv) {
       if (i >= candidates.size()) return;
       const BugCandidate& c = candidates[i];
       Outcome& o = outcomes[i];
-      char id[64];
-      std::snprintf(id, sizeof id, "ssr-%04zu", i);
-      o.bug_id = id;
-      o.strategy = c.strategy;
-      o.description = c.description;
+      if (o.done) continue;
       nlohmann::json record = {{"bug_id", o.bug_id}, {"strategy", c.strategy}, {"where", c.description},
                                {"repo", repo_name},  {"original_commit", original}, {"injector", a.injector}};
       try {
@@ -315,25 +420,14 @@ int cmd_selfplay(int argc, char** argv) {
           }
           o.instance = instance_record(inst);
           record["instance_id"] = inst.instance_id;
-          // The solver's group: each attempt judged as `swebox eval --grading sealed` judges.
-          nlohmann::json attempts = nlohmann::json::array();
-          for (int g = 0; g < a.group; ++g) {
-            EvalResult r = evaluate_instance(inst, Prediction{inst.instance_id, "oracle", inst.patch}, eval);
-            if (r.infra_failure) throw std::runtime_error("solver attempt " + std::to_string(g) + ": " + r.infra_failure_reason);
-            o.solved.push_back(r.resolved);
-            attempts.push_back({{"solver", a.solver}, {"resolved", r.resolved}, {"reward", solver_reward(r.resolved)}});
-          }
-          double s = solve_rate(o.solved);
-          o.injector_reward = injector_reward(true, s, a.alpha);
-          record["solver_attempts"] = attempts;
-          record["solve_rate"] = s;
+          record["instance"] = o.instance;
         } else if (v.valid) {
           o.valid = false;  // past --bugs: not counted, not an instance
           o.reason = "not used: --bugs reached";
           record["unused"] = true;
         }
-        if (!o.infra) record["injector_reward"] = o.valid ? o.injector_reward : injector_reward(false, 0, a.alpha);
-        write_json(dir / kArtifactRecordFile, record);
+        // Written whole or not at all: a --resume reads it back.
+        swebox::traj::write_file_atomically((dir / kArtifactRecordFile).string(), record.dump(2) + "\n");
         o.done = !record.contains("unused");
       } catch (const std::exception& e) {
         o.infra = true;
@@ -342,8 +436,7 @@ int cmd_selfplay(int argc, char** argv) {
       }
       std::lock_guard<std::mutex> lock(print_mutex);
       std::printf("%s %-16s %-8s %s%s\n", o.bug_id.c_str(), o.strategy.c_str(),
-                  o.valid ? "valid" : (o.infra ? "infra" : (o.done ? "rejected" : "unused")),
-                  o.valid ? ("solve rate " + std::to_string(solve_rate(o.solved)).substr(0, 4)).c_str() : o.rejection.c_str(),
+                  o.valid ? "valid" : (o.infra ? "infra" : (o.done ? "rejected" : "unused")), o.rejection.c_str(),
                   o.valid || o.reason.empty() ? "" : (": " + o.reason.substr(0, 160)).c_str());
       std::fflush(stdout);
     }
@@ -351,13 +444,96 @@ int cmd_selfplay(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (int j = 0; j < a.jobs; ++j) threads.emplace_back(work);
   for (auto& t : threads) t.join();
+  const double validation_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  const fs::path instances_path = fs::path(a.out) / "instances.jsonl";
+  int n_valid = 0;
+  try {
+    std::string text;
+    for (const auto& o : outcomes)
+      if (o.done && o.valid && !o.infra) {
+        text += o.instance.dump() + "\n";
+        ++n_valid;
+      }
+    swebox::traj::write_file_atomically(instances_path.string(), text);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "swebox selfplay: %s\n", e.what());
+    return 1;
+  }
+
+  // ---- phase 2: the repair episodes, a `swebox run` of the instances (resumable as one).
+  int solver_status = 0;
+  const std::string solver_dir = (fs::path(a.out) / "solver").string();
+  std::map<std::string, std::vector<const swebox::traj::Episode*>> episodes_of;
+  std::vector<swebox::traj::Episode> episodes;
+  if (a.solver != "none" && n_valid > 0) {
+    // The episodes' environment: the table's, with the repository entered as what the validation
+    // ran it with (the defaults), so that the run's preflight knows it (OUT/environments.json).
+    const std::string solver_table = (fs::path(a.out) / "environments.json").string();
+    try {
+      std::ifstream in(a.table);
+      nlohmann::json t = nlohmann::json::parse(in);
+      t["repos"][repo_name] = nlohmann::json::array(
+          {{{"versions", {"selfplay"}},
+            {"note", "entered by swebox selfplay: its bugs were validated with the defaults, as the repairs are judged"}}});
+      swebox::traj::write_file_atomically(solver_table, t.dump(2) + "\n");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "swebox selfplay: writing %s from %s: %s\n", solver_table.c_str(), a.table.c_str(), e.what());
+      return 1;
+    }
+    RunOptions ro;
+    ro.suite = instances_path.string();
+    ro.policy = a.solver;
+    ro.repos_dir = repos_dir;
+    ro.out_dir = solver_dir;
+    ro.cache_dir = a.cache;
+    ro.environments = solver_table;
+    ro.jobs = a.jobs;
+    ro.samples = a.group;
+    ro.resume = a.resume;
+    ro.run_id = "selfplay";
+    ro.progress = !a.quiet;
+    ro.episode.task_kind = "repair";
+    ro.episode.max_turns = a.max_turns;
+    ro.episode.grading = GradingMode::sealed;
+    ro.episode.eval_timeout_s = a.script_timeout + 60;
+    ro.argv.assign(argv, argv + argc);
+    ro.argv.insert(ro.argv.begin(), "swebox");
+    solver_status = run_job(ro);
+    if (solver_status != kRunOk && solver_status != kRunInfraErrors) {
+      std::fprintf(stderr, "swebox selfplay: the repair episodes stopped (swebox run's status %d); validated bugs "
+                           "are kept, rerun with --resume to continue\n", solver_status);
+      return solver_status == kRunInterrupted ? solver_status : 1;
+    }
+    try {
+      episodes = swebox::traj::latest_per_key(swebox::traj::read_trajectories(solver_dir + "/trajectories.jsonl"));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "swebox selfplay: the repair episodes: %s\n", e.what());
+      return 1;
+    }
+    for (const auto& e : episodes) episodes_of[e.instance_id].push_back(&e);
+  }
+  // Rewards from the episodes: the solver +1 resolved, -1 not; an infrastructure failure is no
+  // attempt (not in the solve rate; the record says so).
+  for (auto& o : outcomes) {
+    if (!o.done || !o.valid || o.infra || a.solver == "none") continue;
+    auto it = episodes_of.find(o.instance.value("instance_id", std::string()));
+    if (it == episodes_of.end()) continue;
+    std::vector<const swebox::traj::Episode*> eps = it->second;
+    std::sort(eps.begin(), eps.end(), [](auto* x, auto* y) { return x->sample < y->sample; });
+    for (const auto* e : eps) {
+      if (e->outcome() == swebox::traj::Outcome::infra_error) ++o.solver_infra;
+      else o.solved.push_back(e->resolved());
+    }
+    o.injector_reward = injector_reward(true, solve_rate(o.solved), a.alpha);
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   // The outputs.
   nlohmann::json rejections = nlohmann::json::object(), per_strategy = nlohmann::json::object();
-  int n_candidates = 0, n_valid = 0, n_infra = 0;
+  int n_candidates = 0, n_infra = 0, n_solver_infra = 0;
   try {
-    std::ofstream instances(fs::path(a.out) / "instances.jsonl"), rewards(fs::path(a.out) / "rewards.jsonl");
+    std::string rewards;
     for (const auto& o : outcomes) {
       if (!o.done) continue;
       ++n_candidates;
@@ -369,48 +545,49 @@ int cmd_selfplay(int argc, char** argv) {
         ++n_infra;
         line["infra_failure"] = o.reason;
       } else if (o.valid) {
-        ++n_valid;
         st["valid"] = st["valid"].get<int>() + 1;
-        instances << o.instance.dump() << "\n";
-        nlohmann::json solver = nlohmann::json::array();
-        for (bool s : o.solved) solver.push_back(solver_reward(s));
         line["instance_id"] = o.instance["instance_id"];
-        line["solver_rewards"] = solver;
-        line["solve_rate"] = solve_rate(o.solved);
-        line["injector_reward"] = o.injector_reward;
+        if (a.solver != "none") {
+          nlohmann::json solver = nlohmann::json::array();
+          for (bool s : o.solved) solver.push_back(solver_reward(s));
+          line["solver_rewards"] = solver;
+          if (o.solver_infra) line["solver_infra_failures"] = o.solver_infra;
+          n_solver_infra += o.solver_infra;
+          if (!o.solved.empty()) {
+            line["solve_rate"] = solve_rate(o.solved);
+            line["injector_reward"] = o.injector_reward;
+          }
+        }
       } else {
         rejections[o.rejection] = rejections.value(o.rejection, 0) + 1;
         line["rejection"] = o.rejection;
         line["injector_reward"] = injector_reward(false, 0, a.alpha);
       }
-      rewards << line.dump() << "\n";
+      rewards += line.dump() + "\n";
     }
-    if (!instances.flush() || !rewards.flush()) throw std::runtime_error("could not write instances.jsonl / rewards.jsonl");
-    nlohmann::json summary = {{"repo", repo_name},
-                              {"original_commit", original},
-                              {"injector", a.injector},
-                              {"solver", a.solver},
-                              {"group", a.group},
-                              {"alpha", a.alpha},
-                              {"thresholds",
-                               {{"min_passing_tests", a.checks.min_passing_tests},
-                                {"min_changed_files", a.checks.min_changed_files},
-                                {"min_failing_tests", a.checks.min_failing_tests},
-                                {"script_timeout_s", a.script_timeout}}},
-                              {"candidates", n_candidates},
-                              {"valid", n_valid},
-                              {"infra_failures", n_infra},
-                              {"rejections", rejections},
-                              {"strategies", per_strategy},
-                              {"test_runs", runner->runs_done()},
-                              {"cached_runs", runner->runs_cached()},
-                              {"seconds", seconds}};
+    swebox::traj::write_file_atomically((fs::path(a.out) / "rewards.jsonl").string(), rewards);
+    nlohmann::json summary = identity;
+    summary.erase("swebox_version");
+    summary.update({{"candidates", n_candidates},
+                    {"valid", n_valid},
+                    {"infra_failures", n_infra},
+                    {"rejections", rejections},
+                    {"strategies", per_strategy},
+                    {"repair_episodes", episodes.size()},
+                    {"repair_infra_failures", n_solver_infra},
+                    {"solver_run", a.solver == "none" ? "" : solver_dir},
+                    {"test_runs", runner->runs_done()},
+                    {"cached_runs", runner->runs_cached()},
+                    {"resumed_candidates", resumed},
+                    {"validation_seconds", validation_s},
+                    {"seconds", seconds}});
     write_json(fs::path(a.out) / "summary.json", summary);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "swebox selfplay: %s\n", e.what());
     return 1;
   }
-  std::printf("%d candidates, %d valid, %d infra failures in %.1f s; %s\n", n_candidates, n_valid, n_infra, seconds,
+  std::printf("%d candidates, %d valid, %d infra failures; %zu repair episodes (%d infra failures) in %.1f s; %s\n",
+              n_candidates, n_valid, n_infra, episodes.size(), n_solver_infra, seconds,
               (fs::path(a.out) / "summary.json").string().c_str());
-  return 0;
+  return n_infra || n_solver_infra || solver_status == kRunInfraErrors ? 3 : 0;
 }

@@ -148,8 +148,11 @@ std::vector<std::string> pytest_test_files(const std::string& tree) {
 BugArtifact pytest_artifact(const std::vector<std::string>& test_files, const std::string& bug_diff) {
   BugArtifact a;
   a.test_files = test_files;
+  // Third-party plugins are not auto-loaded: finding them scans every installed distribution's
+  // entry points, a quarter of a toolz run's CPU here (scripts/bench-selfplay.sh), and a test that
+  // needs one is no test of the repository's own code.
   a.test_script = "#!/bin/bash\n# The oracle tests, with pytest's summary of every test (-rA).\ncd /testbed\n"
-                  "PYTHONPATH=/testbed python3 -m pytest -rA -p no:cacheprovider";
+                  "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 PYTHONPATH=/testbed python3 -m pytest -rA -p no:cacheprovider";
   for (const auto& f : test_files) a.test_script += " " + quoted(f);
   a.test_script += "\n";
   a.test_parser = read_source_file("pytest_rA_parser.py");

@@ -37,7 +37,8 @@ std::vector<BugCandidate> history_candidates(const std::string& repository_path,
 // The pytest test files of the original tree (looks_like_test_file and test_*.py / *_test.py).
 std::vector<std::string> pytest_test_files(const std::string& tree);
 
-// An artifact for `bug_diff` whose test script runs `test_files` with pytest -rA (PYTHONPATH=/testbed)
+// An artifact for `bug_diff` whose test script runs `test_files` with pytest -rA (PYTHONPATH=/testbed,
+// third-party plugins not auto-loaded)
 // and whose parser is tasks/pytest_rA_parser.py; no weakening yet.
 BugArtifact pytest_artifact(const std::vector<std::string>& test_files, const std::string& bug_diff);
 

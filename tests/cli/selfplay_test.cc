@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "../eval/command_run.h"
 
@@ -82,16 +83,100 @@ void selfplay_then_eval(const std::string& name, const std::string& flags, int w
 
 }  // namespace
 
-TEST_CASE("selfplay procedural with the oracle solver on toolz: gold resolves every instance, empty none") {
+// The repair episodes' records (OUT/solver/trajectories.jsonl), one JSON object each.
+std::vector<nlohmann::json> solver_records(const fs::path& out) {
+  std::vector<nlohmann::json> records;
+  std::ifstream in(out / "solver" / "trajectories.jsonl");
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) records.push_back(nlohmann::json::parse(line));
+  return records;
+}
+
+const std::string kProceduralFlags = "--injector procedural --bugs 2 --group 2 -j 2 --seed 3 --quiet";
+
+TEST_CASE("selfplay procedural with the oracle solver on toolz: real repair episodes, gold resolves every instance, empty none") {
   if (!toolz().skip.empty()) {
     MESSAGE("skipped: " << toolz().skip);
     return;
   }
-  selfplay_then_eval("procedural", "--injector procedural --solver oracle --bugs 2 --group 2 -j 2 --seed 3", 2);
-  // The oracle solves every attempt: s = 1, so the injector gets -alpha; the solver +1 each.
-  std::string rewards = read(toolz().dir / "procedural" / "rewards.jsonl");
+  selfplay_then_eval("procedural", kProceduralFlags + " --solver oracle", 2);
+  // The oracle policy applies the gold patch through the tools in each repair episode: s = 1, so
+  // the injector gets -alpha; the solver +1 each.
+  const fs::path out = toolz().dir / "procedural";
+  std::string rewards = read(out / "rewards.jsonl");
   CHECK(rewards.find("\"injector_reward\":-0.8") != std::string::npos);
   CHECK(rewards.find("\"solver_rewards\":[1.0,1.0]") != std::string::npos);
+  // The episodes as `swebox run` writes them, each stating its role, on the buggy root commit.
+  auto records = solver_records(out);
+  REQUIRE(records.size() == 4);
+  for (const auto& r : records) {
+    CHECK(r["task_kind"] == "repair");
+    CHECK(r["policy"] == "oracle");
+    CHECK(r["terminal"]["eval"]["resolved"] == true);
+    CHECK(r["terminal"]["rewards"]["total"].get<double>() == 1.0);
+    CHECK(r["turns"].size() >= 2);  // edits, then the submission: actions, not a bare evaluation
+    CHECK(r["prompt"]["user"].get<std::string>().find("We are strengthening this repository's test suite") != std::string::npos);
+  }
+  CHECK(read_json(out / "selfplay.json")["identity"]["solver"] == "oracle");
+  auto summary = read_json(out / "summary.json");
+  CHECK(summary["repair_episodes"].get<int>() == 4);
+}
+
+TEST_CASE("selfplay with a replay solver: the replayed fix gets +1, doing nothing -1, the injector 1-(1+a)s, and --resume keeps it all") {
+  if (!toolz().skip.empty()) {
+    MESSAGE("skipped: " << toolz().skip);
+    return;
+  }
+  const fs::path oracle_run = toolz().dir / "procedural";
+  if (!fs::exists(oracle_run / "solver" / "trajectories.jsonl"))
+    selfplay_then_eval("procedural", kProceduralFlags + " --solver oracle", 2);
+  // Sample 0 replays the oracle's actions (the fix); sample 1 has no action at all (does nothing).
+  const fs::path replay = toolz().dir / "replay-mixed.jsonl";
+  {
+    std::ofstream f(replay);
+    for (auto r : solver_records(oracle_run)) {
+      if (r["sample"] == 1) r["turns"] = nlohmann::json::array();
+      f << r.dump() << "\n";
+    }
+  }
+  const fs::path out = toolz().dir / "replayed";
+  const std::string cmd = kSwebox + " selfplay --repo " + (toolz().dir / "toolz").string() + " --out " + out.string() +
+                          " --cache " + (toolz().dir / "cache").string() + " " + kProceduralFlags + " --solver replay:" +
+                          replay.string();
+  Ran sp = run(cmd);
+  INFO(sp.output);
+  REQUIRE(sp.status == 0);
+  std::ifstream rewards(out / "rewards.jsonl");
+  int valid = 0;
+  for (std::string line; std::getline(rewards, line);) {
+    auto r = nlohmann::json::parse(line);
+    if (!r["valid"].get<bool>()) continue;
+    ++valid;
+    CHECK(r["solver_rewards"] == nlohmann::json::array({1.0, -1.0}));
+    CHECK(r["solve_rate"].get<double>() == doctest::Approx(0.5));
+    CHECK(r["injector_reward"].get<double>() == doctest::Approx(1 - 1.8 * 0.5));
+  }
+  CHECK(valid == 2);
+  auto records = solver_records(out);
+  REQUIRE(records.size() == 4);
+  for (const auto& r : records) {
+    CHECK(r["task_kind"] == "repair");
+    CHECK(r["terminal"]["eval"]["resolved"] == (r["sample"] == 0));
+  }
+
+  // --resume: the validated artifacts and the finished episodes are kept, nothing runs again.
+  Ran again = run(cmd + " --resume");
+  INFO(again.output);
+  CHECK(again.status == 0);
+  CHECK(again.output.find("resuming: ") != std::string::npos);
+  CHECK(solver_records(out).size() == 4);
+  CHECK(read_json(out / "summary.json")["test_runs"].get<int>() == 1);  // only the original's, once
+  CHECK(read_json(out / "summary.json")["valid"].get<int>() == 2);
+  // ... and refuses another run's identity, naming the field.
+  Ran other = run(cmd + " --resume --group 3");
+  CHECK(other.status == 1);
+  CHECK(other.output.find("different identity") != std::string::npos);
+  CHECK(other.output.find("group") != std::string::npos);
 }
 
 TEST_CASE("selfplay history on toolz: the reverted fixes that break tests become instances") {
@@ -106,7 +191,7 @@ TEST_CASE("selfplay history on toolz: the reverted fixes that break tests become
   CHECK(summary["strategies"]["history"]["valid"].get<int>() == 2);
 }
 
-TEST_CASE("selfplay refuses a non-empty --out and a policy solver it does not have") {
+TEST_CASE("selfplay refuses a non-empty --out without --resume and a solver that is not a policy") {
   const fs::path out = fs::temp_directory_path() / ("swebox-selfplay-cli-" + std::to_string(getpid()));
   fs::create_directories(out);
   { std::ofstream(out / "keep.txt") << "mine\n"; }
@@ -115,8 +200,16 @@ TEST_CASE("selfplay refuses a non-empty --out and a policy solver it does not ha
   CHECK(r.output.find("not empty") != std::string::npos);
   CHECK(read(out / "keep.txt") == "mine\n");
   Ran p = run(kSwebox + " selfplay --repo " + std::string(SWEBOX_SOURCE_DIR) + " --out " + (out / "new").string() +
-              " --solver openai:http://127.0.0.1:1/v1 2>&1");
+              " --solver gpt4 2>&1");
   CHECK(p.status == 2);
-  CHECK(p.output.find("only the oracle solver") != std::string::npos);
+  CHECK(p.output.find("not a policy") != std::string::npos);
+  Ran q = run(kSwebox + " selfplay --repo " + std::string(SWEBOX_SOURCE_DIR) + " --out " + (out / "new").string() +
+              " --solver replay:" + (out / "absent.jsonl").string() + " 2>&1");
+  CHECK(q.status == 2);
+  CHECK(q.output.find("no file") != std::string::npos);
+  Ran r2 = run(kSwebox + " selfplay --repo " + std::string(SWEBOX_SOURCE_DIR) + " --out " + out.string() + " --resume 2>&1");
+  CHECK(r2.status == 1);
+  CHECK(r2.output.find("not a selfplay run") != std::string::npos);
+  CHECK(read(out / "keep.txt") == "mine\n");
   fs::remove_all(out);
 }
