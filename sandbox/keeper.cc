@@ -195,6 +195,28 @@ Slot prepare(const Common& common, std::string* error) {
   return {{static_cast<pid_t>(pid), status_pipe[0]}, launch[0]};
 }
 
+namespace {
+
+struct UnkeptArgs {
+  const Common* common;
+  Command* command;
+};
+
+int unkept_main(void* p) {
+  auto* a = static_cast<UnkeptArgs*>(p);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // The command, not init, is what the OOM killer should pick.
+  int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (adj >= 0) {
+    if (write(adj, "500", 3) < 0) {}
+    close(adj);
+  }
+  shed_privileges(*a->common);
+  exec_command(*a->common, *a->command);
+}
+
+}  // namespace
+
 Handle start_unkept(const Common& common, Command command, std::string* error) {
   if (command.argv.empty()) {
     *error = "empty argv";
@@ -204,21 +226,22 @@ Handle start_unkept(const Common& common, Command command, std::string* error) {
     *error = "too many fds for a command";
     return {};
   }
-  pid_t pid = fork();
-  if (pid < 0) {
-    *error = std::string("fork of the command: ") + strerror(errno);
+  // The command's process shares init's memory until its execve, and init waits meanwhile
+  // (CLONE_VM | CLONE_VFORK): no copy of init's page tables to make, no copy-on-write fault on
+  // either side (in a VM, each costs tens of microseconds), and nobody else runs this memory.
+  const size_t stack_size = 512 << 10;
+  void* stack = mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    *error = std::string("mmap of the command's stack: ") + strerror(errno);
     return {};
   }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // The command, not init, is what the OOM killer should pick.
-    int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (adj >= 0) {
-      if (write(adj, "500", 3) < 0) {}
-      close(adj);
-    }
-    shed_privileges(common);
-    exec_command(common, command);
+  UnkeptArgs args{&common, &command};
+  pid_t pid = clone(unkept_main, static_cast<char*>(stack) + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  int e = errno;
+  munmap(stack, stack_size);  // (the child has exec'd or exited by now)
+  if (pid < 0) {
+    *error = std::string("clone of the command: ") + strerror(e);
+    return {};
   }
   return {pid, -1};
 }

@@ -85,14 +85,13 @@ std::string validate(const Config& c) {
 
 // A sandbox made by its host itself (create_direct) leaves the host's session, terminal and
 // stdio, and shows a neutral argv and environment: what the zygote did once to itself, and every
-// sandbox's init inherited.
-void detach_from_host() {
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+// sandbox's init inherited. `null` (/dev/null) and `layout` are the host's, read ahead.
+void detach_from_host(int null, const process_image::Layout& layout) {
+  if (null < 0) null = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int i = 0; i < 3; ++i) dup2(null, i);
-  if (null > 2) close(null);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) signal(s, SIG_IGN);
   setsid();
-  process_image::make_neutral("swebox-sandbox");
+  process_image::make_neutral("swebox-sandbox", layout);
 }
 
 // Closes every fd but `keep` (0, 1 and 2 included).
@@ -169,6 +168,8 @@ class Zygote {
   // sandbox's first process takes one itself; the mount table: nothing is made ahead).
   void start_direct() {
     direct_ = true;
+    direct_null_ = open("/dev/null", O_RDWR | O_CLOEXEC);
+    direct_layout_ = process_image::read_layout();
     temp_base_ = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     uids_.load();
     try {
@@ -582,7 +583,7 @@ class Zygote {
       setresgid(-1, 0, -1);
     }
     if (pid == 0) {
-      if (direct_) detach_from_host();
+      if (direct_) detach_from_host(direct_null_, direct_layout_);
       // Nothing of the zygote's stays open in the sandbox (other sandboxes' control sockets
       // above all: a copy held here would keep their init alive past the host's close).
       std::vector<int> keep = procs;
@@ -1126,6 +1127,8 @@ class Zygote {
   }
 
   bool direct_ = false;  // in the host's process (start_direct): sandboxes made by create_direct
+  int direct_null_ = -1;  // /dev/null, for their first processes' stdio
+  process_image::Layout direct_layout_;  // ours, which their first processes share
   std::map<uint64_t, Direct> directs_;
 
   int host_fd_;
