@@ -29,15 +29,18 @@ const std::map<std::string, Place>& places() {
   static std::map<std::string, Place> cache;
   std::lock_guard lock(mu);
   if (!cache.empty()) return cache;
-  std::string v2_base = v2::own_dir();
+  // Each file read once (each read of a /proc file is a few tens of microseconds in a VM).
+  const std::string cgroup_text = read_text("/proc/self/cgroup"), mountinfo_text = read_text("/proc/self/mountinfo");
+  std::string v2_base = v2::own_dir(cgroup_text, mountinfo_text);
+  const std::string v2_controllers = v2_base.empty() ? "" : read_text(v2_base + "/cgroup.controllers");
   for (const std::string controller : {"memory", "pids", "cpu"}) {
     Place p;
     // v2 first: it is where the kernel is going; v1 where the controller lives there.
-    if (!v2_base.empty() && read_text(v2_base + "/cgroup.controllers").find(controller) != std::string::npos &&
+    if (!v2_base.empty() && v2_controllers.find(controller) != std::string::npos &&
         v2::enable_controller(v2_base, controller)) {
       p = {true, v2_base};
     } else {
-      p = {false, v1::own_dir(controller)};
+      p = {false, v1::own_dir(controller, cgroup_text, mountinfo_text)};
     }
     cache[controller] = p;
   }

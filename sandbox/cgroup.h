@@ -57,12 +57,15 @@ uint64_t oom_kills(int oom_events_fd);
 namespace v1 {
 // The directory of our own cgroup for `controller` in its v1 hierarchy, or "" if not mounted.
 std::string own_dir(const std::string& controller);
+// The same from the texts of /proc/self/cgroup and /proc/self/mountinfo, read once by the caller.
+std::string own_dir(const std::string& controller, const std::string& cgroup_text, const std::string& mountinfo_text);
 bool set_limits(const std::string& dir, const std::string& controller, const Limits& limits);
 std::string oom_events_file(const std::string& memory_dir);
 }  // namespace v1
 namespace v2 {
 // Our own cgroup's directory in the cgroup2 hierarchy, or "" if none is mounted.
 std::string own_dir();
+std::string own_dir(const std::string& cgroup_text, const std::string& mountinfo_text);
 // Makes sure `controller` can be used by children of `parent` (enables it in subtree_control).
 bool enable_controller(const std::string& parent, const std::string& controller);
 bool set_limits(const std::string& dir, const std::string& controller, const Limits& limits);

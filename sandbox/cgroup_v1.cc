@@ -8,8 +8,8 @@ namespace swebox::sandbox::cgroup::v1 {
 
 namespace {
 // Our path in the hierarchy that has `controller`, from /proc/self/cgroup ("4:memory:/a/b").
-std::string own_path(const std::string& controller) {
-  std::istringstream in(read_text("/proc/self/cgroup"));
+std::string own_path(const std::string& controller, const std::string& cgroup_text) {
+  std::istringstream in(cgroup_text);
   std::string line;
   while (std::getline(in, line)) {
     auto a = line.find(':'), b = line.find(':', a + 1);
@@ -25,10 +25,14 @@ std::string own_path(const std::string& controller) {
 }  // namespace
 
 std::string own_dir(const std::string& controller) {
-  std::string path = own_path(controller);
+  return own_dir(controller, read_text("/proc/self/cgroup"), read_text("/proc/self/mountinfo"));
+}
+
+std::string own_dir(const std::string& controller, const std::string& cgroup_text, const std::string& mountinfo_text) {
+  std::string path = own_path(controller, cgroup_text);
   if (path.empty()) return "";
   // Find the v1 mount carrying the controller in its super options (mountinfo field after " - ").
-  std::istringstream in(read_text("/proc/self/mountinfo"));
+  std::istringstream in(mountinfo_text);
   std::string line;
   while (std::getline(in, line)) {
     auto dash = line.find(" - cgroup ");

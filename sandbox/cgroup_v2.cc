@@ -5,8 +5,10 @@
 
 namespace swebox::sandbox::cgroup::v2 {
 
-std::string own_dir() {
-  std::istringstream in(read_text("/proc/self/mountinfo"));
+std::string own_dir() { return own_dir(read_text("/proc/self/cgroup"), read_text("/proc/self/mountinfo")); }
+
+std::string own_dir(const std::string& cgroup_text, const std::string& mountinfo_text) {
+  std::istringstream in(mountinfo_text);
   std::string line, mountpoint, root;
   while (std::getline(in, line)) {
     if (line.find(" - cgroup2 ") == std::string::npos) continue;
@@ -16,7 +18,7 @@ std::string own_dir() {
     break;
   }
   if (mountpoint.empty()) return "";
-  std::istringstream cg(read_text("/proc/self/cgroup"));
+  std::istringstream cg(cgroup_text);
   while (std::getline(cg, line)) {
     if (line.rfind("0::", 0) != 0) continue;
     std::string rel = line.substr(3);

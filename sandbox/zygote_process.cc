@@ -36,6 +36,7 @@
 #include "sandbox/host_uids.h"
 #include "sandbox/identity.h"
 #include "sandbox/mounts.h"
+#include "sandbox/prefault.h"
 #include "sandbox/process_image.h"
 #include "sandbox/seccomp_policy.h"
 #include "sandbox/wire.h"
@@ -583,7 +584,10 @@ class Zygote {
       setresgid(-1, 0, -1);
     }
     if (pid == 0) {
-      if (direct_) detach_from_host(direct_null_, direct_layout_);
+      if (direct_) {
+        prefault::code();
+        detach_from_host(direct_null_, direct_layout_);
+      }
       // Nothing of the zygote's stays open in the sandbox (other sandboxes' control sockets
       // above all: a copy held here would keep their init alive past the host's close).
       std::vector<int> keep = procs;
