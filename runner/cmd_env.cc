@@ -15,6 +15,8 @@
 #include "tasks/environment_report.h"
 #include "tasks/suite.h"
 
+using swebox::runner::print_error;
+
 int cmd_env(int argc, char** argv) {
   using namespace swebox::tasks;
   using namespace swebox::runner;
@@ -44,13 +46,13 @@ int cmd_env(int argc, char** argv) {
   try {
     table = EnvironmentTable::load(table_path);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox env: %s\n", e.what());
+    print_error("swebox env: %s\n", e.what());
     return 2;
   }
   SuiteLoad suite = load_suite(suite_path);
-  for (const auto& e : suite.errors) std::fprintf(stderr, "swebox env: skipped: %s\n", e.c_str());
+  for (const auto& e : suite.errors) print_error("swebox env: skipped: %s\n", e.c_str());
   if (suite.instances.empty()) {
-    std::fprintf(stderr, "swebox env: no instances could be read from %s\n", suite_path.c_str());
+    print_error("swebox env: no instances could be read from %s\n", suite_path.c_str());
     return 2;
   }
 
@@ -59,7 +61,7 @@ int cmd_env(int argc, char** argv) {
     std::vector<std::string> unknown_ids;
     instances = filter_instances(instances, parse_instance_ids(instance_ids), &unknown_ids);
     for (const auto& id : unknown_ids)
-      std::fprintf(stderr, "swebox env: unknown instance %s (not in %s)\n", id.c_str(), suite_path.c_str());
+      print_error("swebox env: unknown instance %s (not in %s)\n", id.c_str(), suite_path.c_str());
     if (!unknown_ids.empty()) return 2;
   }
 
@@ -79,7 +81,7 @@ int cmd_env(int argc, char** argv) {
   static const std::regex kPackageName("^[a-z0-9][a-z0-9+.-]*$");
   for (const auto& p : missing) {
     if (!std::regex_match(p, kPackageName)) {
-      std::fprintf(stderr, "swebox env: '%s' (in %s) is not a Debian package name\n", p.c_str(), table_path.c_str());
+      print_error("swebox env: '%s' (in %s) is not a Debian package name\n", p.c_str(), table_path.c_str());
       return 2;
     }
   }
@@ -116,7 +118,7 @@ int cmd_env(int argc, char** argv) {
   std::printf("running: %s\n", update.c_str());
   std::fflush(stdout);
   if (std::system(update.c_str()) != 0)
-    std::fprintf(stderr, "swebox env: '%s' failed; trying the install with the package lists as they are\n",
+    print_error("swebox env: '%s' failed; trying the install with the package lists as they are\n",
                  update.c_str());
   std::printf("running: %s\n", install.c_str());
   std::fflush(stdout);

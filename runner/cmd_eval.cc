@@ -25,6 +25,8 @@
 #include "tasks/suite.h"
 #include "tasks/workspace_cache.h"
 
+using swebox::runner::print_error;
+
 namespace fs = std::filesystem;
 using namespace swebox::tasks;
 
@@ -108,15 +110,15 @@ int cmd_eval(int argc, char** argv) {
   // Instance images (--backend docker) hold the repository; nothing comes from --repos.
   const bool in_images = backend == swebox::sandbox::Backend::docker;
   if (std::string why = image_mode_problem(in_images, a.image_template, grading == GradingMode::sealed); !why.empty()) {
-    std::fprintf(stderr, "swebox eval: %s\n", why.c_str());
+    print_error("swebox eval: %s\n", why.c_str());
     return 2;
   }
   if (a.repos.empty() && !in_images) {
-    std::fprintf(stderr, "swebox eval: --repos is required (or --backend docker, to evaluate in SWE-bench's instance images)\n");
+    print_error("swebox eval: --repos is required (or --backend docker, to evaluate in SWE-bench's instance images)\n");
     return 2;
   }
   if (!a.repos.empty() && !fs::is_directory(a.repos)) {
-    std::fprintf(stderr, "swebox eval: --repos %s is not a directory\n", a.repos.c_str());
+    print_error("swebox eval: --repos %s is not a directory\n", a.repos.c_str());
     return 2;
   }
   if (a.cache.empty()) a.cache = default_workspace_cache_dir();
@@ -125,17 +127,17 @@ int cmd_eval(int argc, char** argv) {
   try {
     table = EnvironmentTable::load(a.table);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox eval: %s\n", e.what());
+    print_error("swebox eval: %s\n", e.what());
     return 2;
   }
 
   // The suite: bad records are reported, the rest run.
   if (!fs::exists(a.suite)) {
-    std::fprintf(stderr, "swebox eval: suite %s does not exist\n", a.suite.c_str());
+    print_error("swebox eval: suite %s does not exist\n", a.suite.c_str());
     return 2;
   }
   SuiteLoad suite = load_suite(a.suite);
-  for (const auto& e : suite.errors) std::fprintf(stderr, "swebox eval: skipped a bad suite record: %s\n", e.c_str());
+  for (const auto& e : suite.errors) print_error("swebox eval: skipped a bad suite record: %s\n", e.c_str());
   std::vector<Instance> instances = suite.instances;
   if (!a.instances.empty()) {
     std::vector<std::string> missing;
@@ -161,14 +163,14 @@ int cmd_eval(int argc, char** argv) {
     try {
       predictions = read_predictions(a.predictions, prediction_errors);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "swebox eval: %s\n", e.what());
+      print_error("swebox eval: %s\n", e.what());
       return 2;
     }
-    for (const auto& e : prediction_errors) std::fprintf(stderr, "swebox eval: skipped a bad prediction: %s\n", e.c_str());
+    for (const auto& e : prediction_errors) print_error("swebox eval: skipped a bad prediction: %s\n", e.c_str());
     if (a.run_id.empty()) a.run_id = fs::path(a.predictions).stem().string();
   }
   if (a.run_id.empty() || a.run_id.find('/') != std::string::npos || a.run_id == "." || a.run_id == "..") {
-    std::fprintf(stderr, "swebox eval: --run-id '%s' is not a valid folder name\n", a.run_id.c_str());
+    print_error("swebox eval: --run-id '%s' is not a valid folder name\n", a.run_id.c_str());
     return 2;
   }
 
@@ -193,7 +195,7 @@ int cmd_eval(int argc, char** argv) {
       std::string list;
       for (size_t i = 0; i < unknown.size() && i < 10; ++i) list += (i ? ", " : "") + unknown[i];
       if (unknown.size() > 10) list += " and " + std::to_string(unknown.size() - 10) + " more";
-      std::fprintf(stderr, "swebox eval: %zu prediction(s) name instances that are not in %s: %s (check --suite)\n",
+      print_error("swebox eval: %zu prediction(s) name instances that are not in %s: %s (check --suite)\n",
                    unknown.size(), a.suite.c_str(), list.c_str());
       return 1;
     }
@@ -202,7 +204,7 @@ int cmd_eval(int argc, char** argv) {
     auto it = by_id.find(p.instance_id);
     if (it == by_id.end()) continue;  // in the suite, not among --instances
     if (!seen.insert(p.instance_id).second) {
-      std::fprintf(stderr, "swebox eval: a second prediction for %s ignored\n", p.instance_id.c_str());
+      print_error("swebox eval: a second prediction for %s ignored\n", p.instance_id.c_str());
       continue;
     }
     per_model[p.model_name_or_path][p.instance_id] = p.model_patch;
@@ -237,8 +239,8 @@ int cmd_eval(int argc, char** argv) {
     po.image_template = a.image_template;
     std::vector<std::string> problems = preflight_tasks(to_check, po);
     if (!problems.empty()) {
-      std::fprintf(stderr, "swebox eval: preflight: these instances cannot be evaluated here (they will be infra failures):\n");
-      for (const auto& p : problems) std::fprintf(stderr, "  - %s\n", p.c_str());
+      print_error("swebox eval: preflight: these instances cannot be evaluated here (they will be infra failures):\n");
+      for (const auto& p : problems) print_error("  - %s\n", p.c_str());
     }
   }
 
@@ -246,7 +248,7 @@ int cmd_eval(int argc, char** argv) {
   try {
     if (!in_images) swebox::sandbox::start_native_backend();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox eval: cannot start the sandbox helper: %s\n", e.what());
+    print_error("swebox eval: cannot start the sandbox helper: %s\n", e.what());
     return 1;
   }
 

@@ -8,6 +8,8 @@
 #include "trajectories/export.h"
 #include "trajectories/writer.h"
 
+using swebox::runner::print_error;
+
 namespace {
 
 // Whether the file's last byte is not a newline: a record being written, or torn by a crash
@@ -48,17 +50,17 @@ int cmd_export(int argc, char** argv) {
   if (auto status = parse_command_line(app, argc, argv)) return *status;
 
   if (fs::exists(out) && !force) {
-    std::fprintf(stderr, "swebox export: %s exists; pass --force to overwrite it\n", out.c_str());
+    print_error("swebox export: %s exists; pass --force to overwrite it\n", out.c_str());
     return 1;
   }
   if (ends_in_a_partial_line(in))
-    std::fprintf(stderr, "swebox export: %s: the last line is incomplete (torn, or still being written); skipped\n", in.c_str());
+    print_error("swebox export: %s: the last line is incomplete (torn, or still being written); skipped\n", in.c_str());
   auto episodes = swebox::traj::read_trajectories(in);
   size_t n = 0;
   if (format == "predictions") n = swebox::traj::write_predictions(episodes, out, all_samples);
   else if (format == "chat") n = swebox::traj::write_chat_messages(episodes, out, resolved_only);
   else if (format == "mini") n = swebox::traj::write_mini_swe_agent(episodes, out);
   else n = swebox::traj::write_cwm_dump(episodes, out);
-  std::fprintf(stderr, "swebox export: %zu records -> %s\n", n, out.c_str());
+  print_error("swebox export: %zu records -> %s\n", n, out.c_str());
   return 0;
 }

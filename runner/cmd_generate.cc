@@ -12,6 +12,8 @@
 #include "model/tokenizer.h"
 #include "runner/command_line.h"
 
+using swebox::runner::print_error;
+
 int cmd_generate(int argc, char** argv) {
   using namespace swebox::runner;
   using namespace swebox::model;
@@ -58,7 +60,7 @@ int cmd_generate(int argc, char** argv) {
   app.add_flag("--json", json, "print one JSON object instead: the generated text, its tokens and their log-probs, the prompt's tokens, the seed");
   if (auto status = parse_command_line(app, argc, argv)) return *status;
   if (sampling.top_p <= 0) {
-    std::fprintf(stderr, "swebox generate: --top-p must be above 0, not %g\n", sampling.top_p);
+    print_error("swebox generate: --top-p must be above 0, not %g\n", sampling.top_p);
     return 2;
   }
   sampling.seed = seed ? *seed : static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
@@ -117,7 +119,7 @@ int cmd_generate(int argc, char** argv) {
     std::fputc('\n', stdout);
   }
   const size_t forced = std::min(steps.size(), prompt_tokens.size() - 1);
-  std::fprintf(stderr, "swebox generate: %zu tokens (%zu of the prompt) in %.3f s, %.1f tok/s, seed %llu\n",
+  print_error("swebox generate: %zu tokens (%zu of the prompt) in %.3f s, %.1f tok/s, seed %llu\n",
                steps.size(), forced, seconds, seconds > 0 ? static_cast<double>(steps.size()) / seconds : 0.0,
                static_cast<unsigned long long>(sampling.seed));
   return 0;

@@ -19,6 +19,8 @@
 #include "tasks/similarity_reward.h"
 #include "tasks/suite.h"
 
+using swebox::runner::print_error;
+
 namespace {
 
 using nlohmann::json;
@@ -45,7 +47,7 @@ std::vector<json> read_records(const std::string& path, std::vector<std::string>
 
 std::map<std::string, Instance> load_instances(const std::string& path) {
   SuiteLoad load = load_suite(path);
-  for (const std::string& e : load.errors) std::fprintf(stderr, "swebox score: %s\n", e.c_str());
+  for (const std::string& e : load.errors) print_error("swebox score: %s\n", e.c_str());
   std::map<std::string, Instance> by_id;
   for (Instance& i : load.instances) by_id.emplace(i.instance_id, std::move(i));
   return by_id;
@@ -69,7 +71,7 @@ int score_similarity(const std::string& suite_path, const std::string& predictio
     for (json& c : read_records(contexts_path, errors))
       if (c.is_object() && c.contains("instance_id")) contexts[c["instance_id"].get<std::string>()] = c;
   }
-  for (const std::string& e : errors) std::fprintf(stderr, "swebox score: %s\n", e.c_str());
+  for (const std::string& e : errors) print_error("swebox score: %s\n", e.c_str());
   int bad = 0;
   for (const json& p : predictions) {
     json line;
@@ -176,7 +178,7 @@ int cmd_score(int argc, char** argv) {
 
   if (similarity->parsed()) {
     if (form == "search-replace" && contexts.empty()) {
-      std::fprintf(stderr, "swebox score: --form search-replace needs --contexts FILE\n");
+      print_error("swebox score: --form search-replace needs --contexts FILE\n");
       return 2;
     }
     return score_similarity(suite, predictions, form, contexts, ignore_extra);

@@ -47,6 +47,8 @@
 #include "tools/template.h"
 #include "trajectories/writer.h"
 
+using swebox::runner::print_error;
+
 namespace fs = std::filesystem;
 using namespace swebox::tasks;
 
@@ -213,7 +215,7 @@ int cmd_selfplay(int argc, char** argv) {
   app.add_flag("--quiet", a.quiet, "no progress display for the repair episodes");
   if (auto status = parse_command_line(app, argc, argv)) return *status;
   if (std::string p = solver_problem(a.solver); !p.empty()) {
-    std::fprintf(stderr, "swebox selfplay: --solver %s: %s\n", a.solver.c_str(), p.c_str());
+    print_error("swebox selfplay: --solver %s: %s\n", a.solver.c_str(), p.c_str());
     return 2;
   }
   if (a.max_candidates == 0) a.max_candidates = 10 * a.bugs;
@@ -224,7 +226,7 @@ int cmd_selfplay(int argc, char** argv) {
       if (!s.empty()) {
         auto known = procedural_strategies();
         if (std::find(known.begin(), known.end(), s) == known.end()) {
-          std::fprintf(stderr, "swebox selfplay: --strategies: unknown strategy '%s'\n", s.c_str());
+          print_error("swebox selfplay: --strategies: unknown strategy '%s'\n", s.c_str());
           return 2;
         }
         strategies.push_back(s);
@@ -240,7 +242,7 @@ int cmd_selfplay(int argc, char** argv) {
   try {
     original = head_commit(a.repo);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox selfplay: --repo %s: %s\n", a.repo.c_str(), e.what());
+    print_error("swebox selfplay: --repo %s: %s\n", a.repo.c_str(), e.what());
     return 1;
   }
   const std::string repo_name = repo_name_for(a.repo);
@@ -270,7 +272,7 @@ int cmd_selfplay(int argc, char** argv) {
   std::error_code ec;
   const bool out_has_files = fs::exists(a.out) && !(fs::is_directory(a.out) && fs::is_empty(a.out, ec));
   if (out_has_files && !a.resume) {
-    std::fprintf(stderr, "swebox selfplay: --out %s exists and is not empty; give a new directory, or --resume to "
+    print_error("swebox selfplay: --out %s exists and is not empty; give a new directory, or --resume to "
                          "continue the run there\n", a.out.c_str());
     return 1;
   }
@@ -281,7 +283,7 @@ int cmd_selfplay(int argc, char** argv) {
       if (!in) throw std::runtime_error("cannot read it");
       was = nlohmann::json::parse(in).at("identity");
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "swebox selfplay: --resume: %s is not a selfplay run's identity (%s); give the --out of a "
+      print_error("swebox selfplay: --resume: %s is not a selfplay run's identity (%s); give the --out of a "
                            "`swebox selfplay` run\n", identity_path.string().c_str(), e.what());
       return 1;
     }
@@ -289,7 +291,7 @@ int cmd_selfplay(int argc, char** argv) {
     if (!diffs.empty()) {
       std::string msg = "--resume would continue the run in " + a.out + " with a different identity:";
       for (const std::string& d : diffs) msg += "\n  " + d;
-      std::fprintf(stderr, "swebox selfplay: %s\nuse the recorded settings or choose another --out\n", msg.c_str());
+      print_error("swebox selfplay: %s\nuse the recorded settings or choose another --out\n", msg.c_str());
       return 1;
     }
   }
@@ -299,7 +301,7 @@ int cmd_selfplay(int argc, char** argv) {
     table = EnvironmentTable::load(a.table);
     statement_template = read_template("selfplay/repair.txt");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox selfplay: %s\n", e.what());
+    print_error("swebox selfplay: %s\n", e.what());
     return 1;
   }
   Environment env = table.resolve(repo_name, "selfplay");
@@ -310,7 +312,7 @@ int cmd_selfplay(int argc, char** argv) {
     if (!out_has_files) swebox::traj::write_file_atomically(identity_path.string(), nlohmann::json{{"identity", identity}}.dump(2) + "\n");
     swebox::sandbox::start_native_backend();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox selfplay: %s\n", e.what());
+    print_error("swebox selfplay: %s\n", e.what());
     return 1;
   }
   auto t0 = std::chrono::steady_clock::now();
@@ -337,7 +339,7 @@ int cmd_selfplay(int argc, char** argv) {
     std::printf("original %s: %zu of %zu tests pass (%.1f s)\n", original.substr(0, 12).c_str(), first.passed_count(),
                 first.results->size(), first.seconds);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox selfplay: %s\n", e.what());
+    print_error("swebox selfplay: %s\n", e.what());
     return 1;
   }
 
@@ -346,7 +348,7 @@ int cmd_selfplay(int argc, char** argv) {
     candidates = a.injector == "history" ? history_candidates(a.repo, original, a.max_candidates)
                                          : procedural_candidates(*runner, a.seed, a.max_candidates, strategies);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox selfplay: the %s injector: %s\n", a.injector.c_str(), e.what());
+    print_error("swebox selfplay: the %s injector: %s\n", a.injector.c_str(), e.what());
     return 1;
   }
   std::printf("%zu %s candidates\n", candidates.size(), a.injector.c_str());
@@ -457,7 +459,7 @@ int cmd_selfplay(int argc, char** argv) {
       }
     swebox::traj::write_file_atomically(instances_path.string(), text);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox selfplay: %s\n", e.what());
+    print_error("swebox selfplay: %s\n", e.what());
     return 1;
   }
 
@@ -478,7 +480,7 @@ int cmd_selfplay(int argc, char** argv) {
             {"note", "entered by swebox selfplay: its bugs were validated with the defaults, as the repairs are judged"}}});
       swebox::traj::write_file_atomically(solver_table, t.dump(2) + "\n");
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "swebox selfplay: writing %s from %s: %s\n", solver_table.c_str(), a.table.c_str(), e.what());
+      print_error("swebox selfplay: writing %s from %s: %s\n", solver_table.c_str(), a.table.c_str(), e.what());
       return 1;
     }
     RunOptions ro;
@@ -501,14 +503,14 @@ int cmd_selfplay(int argc, char** argv) {
     ro.argv.insert(ro.argv.begin(), "swebox");
     solver_status = run_job(ro);
     if (solver_status != kRunOk && solver_status != kRunInfraErrors) {
-      std::fprintf(stderr, "swebox selfplay: the repair episodes stopped (swebox run's status %d); validated bugs "
+      print_error("swebox selfplay: the repair episodes stopped (swebox run's status %d); validated bugs "
                            "are kept, rerun with --resume to continue\n", solver_status);
       return solver_status == kRunInterrupted ? solver_status : 1;
     }
     try {
       episodes = swebox::traj::latest_per_key(swebox::traj::read_trajectories(solver_dir + "/trajectories.jsonl"));
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "swebox selfplay: the repair episodes: %s\n", e.what());
+      print_error("swebox selfplay: the repair episodes: %s\n", e.what());
       return 1;
     }
     for (const auto& e : episodes) episodes_of[e.instance_id].push_back(&e);
@@ -583,7 +585,7 @@ int cmd_selfplay(int argc, char** argv) {
                     {"seconds", seconds}});
     write_json(fs::path(a.out) / "summary.json", summary);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox selfplay: %s\n", e.what());
+    print_error("swebox selfplay: %s\n", e.what());
     return 1;
   }
   std::printf("%d candidates, %d valid, %d infra failures; %zu repair episodes (%d infra failures) in %.1f s; %s\n",

@@ -11,19 +11,21 @@
 #include "tools/cwm_wording.h"
 #include "tools/template.h"
 
+using swebox::runner::print_error;
+
 namespace fs = std::filesystem;
 
 namespace {
 
 int import_cwm(const std::string& checkout, const std::string& out, bool force) {
   if (!fs::is_directory(checkout)) {
-    std::fprintf(stderr, "swebox templates: %s is not a directory (give a checkout of facebookresearch/cwm)\n", checkout.c_str());
+    print_error("swebox templates: %s is not a directory (give a checkout of facebookresearch/cwm)\n", checkout.c_str());
     return 1;
   }
   auto texts = swebox::tools::import_cwm_wording(checkout);
   std::error_code ec;
   if (fs::exists(out) && !(fs::is_directory(out) && fs::is_empty(out, ec)) && !force) {
-    std::fprintf(stderr, "swebox templates: %s exists and is not empty; nothing written (--force replaces its files)\n",
+    print_error("swebox templates: %s exists and is not empty; nothing written (--force replaces its files)\n",
                  out.c_str());
     return 1;
   }

@@ -5,6 +5,8 @@
 #include "runner/command_line.h"
 #include "runner/trace_job.h"
 
+using swebox::runner::print_error;
+
 int cmd_trace(int argc, char** argv) {
   using namespace swebox::runner;
   TraceJobOptions o;
@@ -41,7 +43,7 @@ int cmd_trace(int argc, char** argv) {
   try {
     return run_trace_job(o);
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "swebox trace: %s\n", e.what());
+    print_error("swebox trace: %s\n", e.what());
     return 1;
   }
 }

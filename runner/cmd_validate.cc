@@ -24,6 +24,8 @@
 #include "tasks/workspace_cache.h"
 #include "trajectories/writer.h"
 
+using swebox::runner::print_error;
+
 namespace fs = std::filesystem;
 using namespace swebox::tasks;
 
@@ -69,39 +71,39 @@ int cmd_validate(int argc, char** argv) {
   if (auto status = parse_command_line(app, argc, argv)) return *status;
   if (a.cache.empty()) a.cache = default_workspace_cache_dir();
   if (!fs::is_directory(a.repos)) {
-    std::fprintf(stderr, "swebox validate: --repos %s is not a directory\n", a.repos.c_str());
+    print_error("swebox validate: --repos %s is not a directory\n", a.repos.c_str());
     return 1;
   }
   EnvironmentTable table;
   try {
     table = EnvironmentTable::load(a.table);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox validate: %s\n", e.what());
+    print_error("swebox validate: %s\n", e.what());
     return 1;
   }
   if (!fs::exists(a.suite)) {
-    std::fprintf(stderr, "swebox validate: suite %s does not exist\n", a.suite.c_str());
+    print_error("swebox validate: suite %s does not exist\n", a.suite.c_str());
     return 1;
   }
   SuiteLoad suite = load_suite(a.suite);
   for (const auto& e : suite.errors)
-    std::fprintf(stderr, "swebox validate: skipped a bad suite record (not validated): %s\n", e.c_str());
+    print_error("swebox validate: skipped a bad suite record (not validated): %s\n", e.c_str());
   std::vector<Instance> instances = suite.instances;
   if (!a.instances.empty()) {
     std::vector<std::string> unknown;
     instances = filter_instances(instances, parse_instance_ids(a.instances), &unknown);
     for (const auto& id : unknown)
-      std::fprintf(stderr, "swebox validate: unknown instance %s (not in %s)\n", id.c_str(), a.suite.c_str());
+      print_error("swebox validate: unknown instance %s (not in %s)\n", id.c_str(), a.suite.c_str());
     if (!unknown.empty()) return 1;
   }
   if (instances.empty()) {
-    std::fprintf(stderr, "swebox validate: no instance to validate in %s\n", a.suite.c_str());
+    print_error("swebox validate: no instance to validate in %s\n", a.suite.c_str());
     return 1;
   }
   std::error_code ec;
   fs::create_directories(a.out, ec);
   if (ec || !fs::is_directory(a.out)) {
-    std::fprintf(stderr, "swebox validate: cannot create --out %s: %s\n", a.out.c_str(), ec.message().c_str());
+    print_error("swebox validate: cannot create --out %s: %s\n", a.out.c_str(), ec.message().c_str());
     return 1;
   }
 
@@ -133,7 +135,7 @@ int cmd_validate(int argc, char** argv) {
     try {
       swebox::sandbox::start_native_backend();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "swebox validate: cannot start the sandbox helper: %s\n", e.what());
+      print_error("swebox validate: cannot start the sandbox helper: %s\n", e.what());
       return 1;
     }
   }
@@ -220,7 +222,7 @@ int cmd_validate(int argc, char** argv) {
     swebox::traj::write_file_atomically(validated_path, validated_lines);
     swebox::traj::write_file_atomically(summary_path, summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "swebox validate: cannot write the results into %s: %s\n", a.out.c_str(), e.what());
+    print_error("swebox validate: cannot write the results into %s: %s\n", a.out.c_str(), e.what());
     return 1;
   }
 

@@ -1,14 +1,28 @@
 #include "runner/command_line.h"
 
 #include <cerrno>
+#include <cstdarg>
 #include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "sandbox/text_encoding.h"
 
 namespace swebox::runner {
+
+void print_error(const char* format, ...) {
+  va_list ap, again;
+  va_start(ap, format);
+  va_copy(again, ap);
+  int n = std::vsnprintf(nullptr, 0, format, ap);
+  va_end(ap);
+  std::string text(n > 0 ? n : 0, '\0');
+  if (n > 0) std::vsnprintf(text.data(), text.size() + 1, format, again);
+  va_end(again);
+  std::fputs(sandbox::to_valid_utf8(text).c_str(), stderr);
+}
 
 void describe_command(CLI::App& app, const std::string& description, std::initializer_list<const char*> examples) {
   app.description(description);

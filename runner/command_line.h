@@ -17,6 +17,10 @@ namespace swebox::runner {
 // the end of --help, a few invocations.
 void describe_command(CLI::App& app, const std::string& description, std::initializer_list<const char*> examples);
 
+// printf to stderr, with bytes that are not UTF-8 (from a path, an id, a file's content) replaced by
+// U+FFFD: every message of a command goes through it.
+void print_error(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
 // Parses argv (argv[0] is the command's name). nullopt: go on; otherwise the exit status to
 // return: 0 after --help, 2 after a usage error (printed on stderr as "swebox NAME: what").
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);

@@ -380,7 +380,9 @@ TEST_CASE("sandbox limits: no network, uid 1000, read-only root, pids limit") {
   CHECK(sb->run("id -u; id -g", 10).out == "1000\n1000\n");
   CHECK(sb->run("touch /etc/x", 10).exit_code != 0);
   CHECK(sb->run("hostname", 10).out == "swebox\n");
-  r = sb->run("for i in $(seq 200); do sleep 1 & done; wait", 30);
+  // Each child lives 5 s, so that they pile up past the limit however slowly a loaded machine
+  // starts them (with `sleep 1` the first ones could end before the last start: no fork error).
+  r = sb->run("for i in $(seq 200); do sleep 5 & done; wait", 60);
   CHECK(r.err.find("fork") != std::string::npos);
 }
 
