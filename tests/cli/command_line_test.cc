@@ -178,6 +178,24 @@ TEST_CASE("an error inside a command is reported with invalid UTF-8 replaced, ex
   CHECK_FALSE(contains(r.output, "bad\xff"));
 }
 
+TEST_CASE("a command's own messages name a path with invalid UTF-8 replaced (eval, validate, export)") {
+  Scratch s;
+  const fs::path suite = s.dir / "suite.jsonl";
+  std::ofstream(suite).close();
+  const std::string bad = "\"$(printf '/tmp/no-such\\377dir')\"";
+  for (const std::string& cmd : {kSwebox + " eval --suite " + suite.string() + " --predictions gold --repos " + bad +
+                                     " --out " + (s.dir / "e").string(),
+                                 kSwebox + " validate --suite " + suite.string() + " --repos " + bad + " --out " +
+                                     (s.dir / "v").string(),
+                                 kSwebox + " export " + bad + " " + (s.dir / "p.jsonl").string() + " --format predictions"}) {
+    Ran r = run(cmd);
+    INFO(cmd, "\n", r.output);
+    CHECK(r.status != 0);
+    CHECK(contains(r.output, "no-such\xef\xbf\xbd" "dir"));
+    CHECK_FALSE(contains(r.output, "no-such\xff"));
+  }
+}
+
 TEST_CASE("swebox generate prints llama2.c's greedy stories260K story byte for byte, from the .bin and the .gguf") {
   const std::string models = SWEBOX_SHARED_DIR "/models/stories260K";
   if (!fs::exists(models + "/stories260K.bin") || !fs::exists(models + "/stories260K.gguf") ||
