@@ -95,9 +95,9 @@ void detach_from_host(int null, const process_image::Layout& layout) {
   process_image::make_neutral("swebox-sandbox", layout);
 }
 
-// Closes every fd but `keep` (0, 1 and 2 included).
-void close_all_except(std::vector<int> keep) {
-  std::sort(keep.begin(), keep.end());
+// Closes every fd but `keep` (sorted; 0, 1 and 2 included). Allocates nothing: the cleaner calls it
+// while the process whose memory it shares may still run (and allocate, taking no lock).
+void close_all_except(const std::vector<int>& keep) {
   int from = 0;
   for (int fd : keep) {
     if (fd < from) continue;
@@ -114,7 +114,7 @@ struct CleanerArgs {
   Zygote* zygote;
   Record rec;
   int init_pidfd, go_fd, done_fd;
-  std::vector<int> keep;  // its fds: everything else of ours it closes
+  std::vector<int> keep;  // its fds, sorted: everything else of ours it closes
   // Read ahead: the cleaner may run after our exit, when our static objects are destroyed.
   std::vector<std::string> cgroup_parents;
 };
@@ -1121,6 +1121,7 @@ class Zygote {
     a->keep = {go[0], done[1], d.init_pidfd};
     for (int fd : {d.uid_fd, d.rec.group.oom_events_fd})
       if (fd >= 0) a->keep.push_back(fd);
+    std::sort(a->keep.begin(), a->keep.end());  // (here: the cleaner must not allocate before its go)
     slot->args = a;
     slot->stack_top = static_cast<char*>(stack) + stack_size;
     slot->pid = -1;
